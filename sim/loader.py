@@ -1,0 +1,420 @@
+"""Reading scenario files: YAML 1.2, ``extends:``, CSV catalogues, and error locations.
+
+The loader turns files into one plain dictionary, remembering for every field the file and
+line it came from, then validates it once. All problems are reported together, each as
+``file:line: field.path: what is expected``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from sim.consistency import check_scenario
+from sim.distributions import DISTRIBUTIONS
+from sim.errors import Problem, ScenarioError, format_path
+from sim.scenario import Scenario
+
+Loc = tuple[Any, ...]
+Positions = dict[Loc, tuple[str, int | None]]
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+_CSV_ALIASES = {
+    "name_a": "sides.a.name",
+    "name_b": "sides.b.name",
+    "region_a": "sides.a.region",
+    "region_b": "sides.b.region",
+    "lanes_a": "sides.a.lanes",
+    "lanes_b": "sides.b.lanes",
+}
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _read_text(path: Path, what: str) -> str:
+    shown = _display(path)
+    if not path.exists():
+        raise ScenarioError([Problem(shown, None, "", f"{what} not found")])
+    if path.is_dir():
+        raise ScenarioError([Problem(shown, None, "", f"{what} is a folder, not a file")])
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ScenarioError([Problem(shown, None, "", f"{what} is larger than {MAX_FILE_BYTES // 2**20} MiB")])
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise ScenarioError([Problem(shown, None, "", f"{what} is a binary file, expected UTF-8 text")])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ScenarioError([Problem(shown, line, "", f"{what} is not UTF-8 text (byte {exc.start})")]) from None
+
+
+def _plain(node: Any, loc: Loc, file: str, positions: Positions) -> Any:
+    """Convert ruamel nodes to plain Python, recording the line of every key and item."""
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for key in node:
+            try:
+                line = node.lc.key(key)[0] + 1
+            except (KeyError, TypeError, AttributeError):
+                line = None
+            if not isinstance(key, str):
+                raise ScenarioError([Problem(file, line, format_path(loc), f"keys must be text, got {key!r}")])
+            positions[(*loc, key)] = (file, line)
+            out[key] = _plain(node[key], (*loc, key), file, positions)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for i, item in enumerate(node):
+            try:
+                line = node.lc.item(i)[0] + 1
+            except (KeyError, TypeError, AttributeError):
+                line = None
+            positions[(*loc, i)] = (file, line)
+            items.append(_plain(item, (*loc, i), file, positions))
+        return items
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    # dates and other YAML types are not part of the format
+    return str(node)
+
+
+def _read_yaml(path: Path, positions: Positions) -> dict[str, Any]:
+    shown = _display(path)
+    text = _read_text(path, "scenario file")
+    if not text.strip() or all(line.lstrip().startswith("#") or not line.strip() for line in text.splitlines()):
+        raise ScenarioError([Problem(shown, None, "", "the file is empty; expected a scenario mapping")])
+    yaml = YAML(typ="rt")
+    try:
+        node = yaml.load(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        raise ScenarioError([Problem(shown, line, "", f"YAML syntax error: {what}")]) from None
+    except YAMLError as exc:
+        raise ScenarioError([Problem(shown, None, "", f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(shown, None, "", "YAML nesting is too deep")]) from None
+    if not isinstance(node, CommentedMap):
+        kind = "a list" if isinstance(node, CommentedSeq) else f"a single value ({node!r:.40})"
+        raise ScenarioError([Problem(shown, 1, "", f"the top level must be a mapping of scenario keys, got {kind}")])
+    return _plain(node, (), shown, positions)
+
+
+def _deep_merge(base: Any, over: Any) -> Any:
+    """Overlay ``over`` on ``base``: mappings merge key by key, anything else is replaced."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = _deep_merge(base[key], value) if key in base else value
+        return merged
+    return over
+
+
+def _resolve_extends(path: Path, positions: Positions, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    real = path.resolve()
+    if real in chain:
+        cycle = " -> ".join(_display(p) for p in (*chain, real))
+        raise ScenarioError([Problem(_display(path), None, "extends", f"extends forms a cycle: {cycle}")])
+    own_positions: Positions = {}
+    data = _read_yaml(path, own_positions)
+    # remember which file declared the CSV paths, which are relative to that file
+    for key in ("crossings_csv", "demand_csv"):
+        if isinstance(data.get(key), str):
+            data[key] = str((path.parent / data[key]))
+    parent = data.pop("extends", None)
+    if parent is None:
+        positions.update(own_positions)
+        return data
+    if not isinstance(parent, str):
+        file, line = own_positions.get(("extends",), (_display(path), None))
+        raise ScenarioError([Problem(file, line, "extends", "must be the path of another scenario file")])
+    parent_path = path.parent / parent
+    if not parent_path.exists():
+        file, line = own_positions.get(("extends",), (_display(path), None))
+        raise ScenarioError([Problem(file, line, "extends", f"file {parent!r} not found (looked in {_display(parent_path)})")])
+    base_positions: Positions = {}
+    base = _resolve_extends(parent_path, base_positions, (*chain, real))
+    positions.update(base_positions)
+    positions.update(own_positions)
+    return _deep_merge(base, data)
+
+
+def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise ValueError(f"column {dotted!r} clashes with another column")
+    target[parts[-1]] = value
+
+
+def _read_csv(
+    file_value: str, declared_in: tuple[str, int | None], key: str, required: Iterable[str]
+) -> list[tuple[dict[str, Any], int]]:
+    """Rows of a catalogue CSV as nested dicts, with their line numbers."""
+    path = Path(file_value)
+    try:
+        text = _read_text(path, "CSV file")
+    except ScenarioError as err:
+        file, line = declared_in
+        raise ScenarioError(
+            [Problem(file, line, key, f"{p.message}: {p.file}") for p in err.problems]
+        ) from None
+    shown = _display(path)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ScenarioError([Problem(shown, reader.line_num, "", f"CSV error: {exc}")]) from None
+    rows_with_lines = [(r, i + 1) for i, r in enumerate(rows) if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    if not rows_with_lines:
+        raise ScenarioError([Problem(shown, None, "", "CSV file is empty; expected a header row")])
+    header, header_line = rows_with_lines[0]
+    header = [h.strip() for h in header]
+    problems = [
+        Problem(shown, header_line, "", f"missing column {col!r} (columns: {', '.join(header)})")
+        for col in required
+        if col not in header
+    ]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    problems += [Problem(shown, header_line, "", f"column {d!r} appears twice") for d in dupes]
+    if problems:
+        raise ScenarioError(problems)
+    out = []
+    for row, line in rows_with_lines[1:]:
+        if len(row) != len(header):
+            problems.append(Problem(shown, line, "", f"row has {len(row)} cells, the header has {len(header)}"))
+            continue
+        item: dict[str, Any] = {}
+        for col, cell in zip(header, row, strict=True):
+            cell = cell.strip()
+            if cell == "":
+                continue
+            try:
+                _set_dotted(item, _CSV_ALIASES.get(col, col), cell)
+            except ValueError as exc:
+                problems.append(Problem(shown, line, col, str(exc)))
+        out.append((item, line))
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Problem]:
+    """Fold CSV catalogues, templates and per-crossing overrides into the crossing list."""
+    problems: list[Problem] = []
+
+    def where(loc: Loc) -> tuple[str, int | None]:
+        return positions.get(loc, (shown, None))
+
+    for key, list_key, required in (
+        ("crossings_csv", "crossings", ("id", "category")),
+        ("demand_csv", "demand", ("crossing", "flow", "daily")),
+    ):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.append(Problem(*where((key,)), key, "must be the path of a CSV file"))
+            continue
+        try:
+            rows = _read_csv(value, where((key,)), key, required)
+        except ScenarioError as err:
+            problems += err.problems
+            continue
+        existing = data.get(list_key) or []
+        if not isinstance(existing, list):
+            continue  # reported by validation
+        csv_shown = _display(Path(value))
+        # shift the YAML items' positions after the CSV rows
+        shifted: Positions = {}
+        for loc, pos in list(positions.items()):
+            if len(loc) >= 2 and loc[0] == list_key and isinstance(loc[1], int):
+                shifted[(list_key, loc[1] + len(rows), *loc[2:])] = pos
+                del positions[loc]
+        positions.update(shifted)
+        for i, (_row, line) in enumerate(rows):
+            positions[(list_key, i)] = (csv_shown, line)
+        data[list_key] = [r for r, _ in rows] + existing
+        data[key] = Path(value).name
+
+    crossings = data.get("crossings")
+    templates = data.get("crossing_templates") or {}
+    if isinstance(crossings, list) and isinstance(templates, dict):
+        for i, item in enumerate(crossings):
+            if not isinstance(item, dict) or "template" not in item:
+                continue
+            name = item["template"]
+            if not isinstance(name, str) or name not in templates:
+                known = ", ".join(sorted(templates)) or "none defined"
+                problems.append(
+                    Problem(*where(("crossings", i)), f"crossings[{i}].template",
+                            f"unknown crossing template {name!r} (known: {known})")
+                )
+                continue
+            if isinstance(templates[name], dict):
+                crossings[i] = _deep_merge(templates[name], item)
+    overrides = data.get("crossing_overrides") or {}
+    if isinstance(crossings, list) and isinstance(overrides, dict):
+        index = {c.get("id"): i for i, c in enumerate(crossings) if isinstance(c, dict)}
+        for cid, patch in overrides.items():
+            if cid not in index:
+                problems.append(
+                    Problem(*where(("crossing_overrides", cid)), f"crossing_overrides.{cid}",
+                            "no crossing with this id")
+                )
+            elif isinstance(patch, dict):
+                crossings[index[cid]] = _deep_merge(crossings[index[cid]], patch)
+    return problems
+
+
+def _position_of(loc: Loc, positions: Positions, default: str) -> tuple[str, int | None]:
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in positions:
+            return positions[loc[:n]]
+    return default, None
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's union-branch labels, which mean nothing to a scenario author."""
+    out = []
+    for part in loc:
+        if isinstance(part, str) and (
+            part in DISTRIBUTIONS
+            or part.startswith(("function-", "tagged-union", "literal[", "list[", "dict[", "union["))
+            or part in ("int", "str", "float", "constrained-int", "constrained-str", "constrained-float")
+        ):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    msg = str(error["msg"])
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required field is missing"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def _suggest(loc: Loc, model_fields: dict[Loc, Iterable[str]]) -> str:
+    import difflib
+
+    parent, key = loc[:-1], loc[-1]
+    choices = model_fields.get(tuple(p for p in parent if not isinstance(p, int)))
+    if not choices or not isinstance(key, str):
+        return ""
+    close = difflib.get_close_matches(key, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _known_keys() -> dict[Loc, Iterable[str]]:
+    """Field names per (index-free) location, for 'did you mean' hints."""
+    from sim import scenario as s
+
+    def names(model: type) -> list[str]:
+        return [f.alias or n for n, f in model.model_fields.items()]
+
+    return {
+        (): names(s.Scenario),
+        ("crossings",): names(s.Crossing),
+        ("crossings", "sides", "a"): names(s.Side),
+        ("crossings", "sides", "b"): names(s.Side),
+        ("crossings", "closed"): names(s.Closure),
+        ("demand",): names(s.Demand),
+        ("regime",): names(s.RegimeChoice),
+        ("profiles",): names(s.Profiles),
+        ("countries",): names(s.Countries),
+    }
+
+
+def _validation_problems(err: ValidationError, positions: Positions, shown: str) -> list[Problem]:
+    known = _known_keys()
+    problems = []
+    seen = set()
+    for error in err.errors():
+        loc = _clean_loc(error["loc"])
+        message = _describe(error)
+        if error["type"] == "extra_forbidden":
+            message += _suggest(loc, known)
+        file, line = _position_of(loc, positions, shown)
+        key = (loc, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        problems.append(Problem(file, line, format_path(loc), message))
+    return problems
+
+
+def read_raw(path: str | Path) -> tuple[dict[str, Any], Positions]:
+    """Read a scenario file and everything it extends into one dict (before validation)."""
+    positions: Positions = {}
+    data = _resolve_extends(Path(path), positions)
+    return data, positions
+
+
+def validate_data(data: dict[str, Any], positions: Positions, shown: str) -> Scenario:
+    """Validate an assembled scenario dict, raising ``ScenarioError`` with every problem."""
+    problems = _assemble(data, positions, shown)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(problems + _validation_problems(err, positions, shown)) from None
+    for loc, message in check_scenario(scenario):
+        file, line = _position_of(loc, positions, shown)
+        problems.append(Problem(file, line, format_path(loc), message))
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, resolve and validate a scenario file.
+
+    Raises ``ScenarioError`` listing every problem with its file, line and field path.
+    """
+    path = Path(path)
+    data, positions = read_raw(path)
+    data.setdefault("name", _default_name(path))
+    return validate_data(data, positions, _display(path))
+
+
+def _default_name(path: Path) -> str:
+    stem = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in path.stem)
+    return stem if stem and not stem[0].isdigit() else f"s_{stem}"
+
+
+def canonical_json(scenario: Scenario) -> str:
+    """The resolved scenario as canonical JSON: what the hash in a manifest is taken over."""
+    return json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    return hashlib.sha256(canonical_json(scenario).encode()).hexdigest()

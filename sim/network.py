@@ -1,0 +1,144 @@
+"""A scenario compiled for simulation: traveller sources, server pools and neutral zones.
+
+Compiling happens once per scenario; every replication then only draws random numbers and
+runs. Pools are per crossing, direction, side, stage and flow pool: outbound and inbound
+traffic use separate booths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.routing import SHARED_POOL, PoolRef, Step, build_route, pool_capacity_by_hour
+from sim.scenario import DIRECTIONS, WEEKDAYS, ControlStage, Crossing, Scenario
+from sim.staffing import capacity_schedule
+
+UNLIMITED = 10**9
+"""Capacity of a secondary inspection area with no stated limit: a pure delay."""
+
+
+@dataclass(frozen=True)
+class PoolInfo:
+    """A server pool as it appears in results."""
+
+    index: int
+    crossing: str
+    direction: str
+    side: str
+    role: str
+    stage: str
+    pool: str
+    secondary: bool
+    initial: int
+    change_times: list[float]
+    change_caps: list[int]
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """How one step of a source's route is drawn and served."""
+
+    pool: int
+    stage: str
+    side: str
+    stage_def: ControlStage
+    secondary_pool: int | None
+
+
+@dataclass
+class Source:
+    """Travellers of one flow arriving at one crossing in one direction."""
+
+    index: int
+    crossing: str
+    direction: str
+    flow: str
+    key: tuple[str, ...]
+    rates_args: tuple[float, list[float] | None, list[float] | None]
+    before_zone: list[StepPlan]
+    after_zone: list[StepPlan]
+    zone: int | None
+
+
+@dataclass
+class Network:
+    scenario: Scenario
+    sources: list[Source] = field(default_factory=list)
+    pools: list[PoolInfo] = field(default_factory=list)
+    zones: list[tuple[str, str, int]] = field(default_factory=list)  # crossing, direction, capacity
+
+    @property
+    def start_weekday(self) -> int:
+        return WEEKDAYS.index(self.scenario.start_weekday)
+
+
+def _profile(scenario: Scenario, value: str | list[float] | None, table: dict[str, list[float]]) -> list[float] | None:
+    if value is None:
+        return None
+    return table[value] if isinstance(value, str) else list(value)
+
+
+def compile_network(scenario: Scenario) -> Network:
+    """Resolve every demand entry into a source with its route of server pools."""
+    net = Network(scenario)
+    crossings: dict[str, tuple[int, Crossing]] = {c.id: (i, c) for i, c in enumerate(scenario.crossings)}
+    pool_index: dict[tuple, int] = {}
+    zone_index: dict[tuple[str, str], int] = {}
+    occurrences: dict[tuple[str, str, str], int] = {}
+
+    def pool_of(c: Crossing, direction: str, step: Step, ref: PoolRef | None, secondary: bool) -> int:
+        key = (c.id, direction, step.side, step.role, step.stage, ref.pool if ref else SHARED_POOL, secondary)
+        if key not in pool_index:
+            if ref is None:
+                initial, times, caps = UNLIMITED, [], []
+            else:
+                by_hour = tuple(pool_capacity_by_hour(ref))
+                initial, times, caps = capacity_schedule(by_hour, c, scenario.horizon)
+            pool_index[key] = len(net.pools)
+            net.pools.append(
+                PoolInfo(len(net.pools), c.id, direction, step.side, step.role, step.stage, key[5], secondary,
+                         initial, times, caps)
+            )
+        return pool_index[key]
+
+    def plan(c: Crossing, direction: str, step: Step) -> StepPlan:
+        stage_def = scenario.stages[step.stage]
+        primary = pool_of(c, direction, step, step.pool, False)
+        secondary = None
+        if stage_def.secondary is not None or any(o.secondary is not None for o in stage_def.flows.values()):
+            secondary = pool_of(c, direction, step, step.secondary_pool, True)
+        return StepPlan(primary, step.stage, step.side, stage_def, secondary)
+
+    for demand in scenario.demand:
+        i, crossing = crossings[demand.crossing]
+        directions = DIRECTIONS if demand.direction == "both" else (demand.direction,)
+        for direction in directions:
+            triple = (crossing.id, direction, demand.flow)
+            n = occurrences.get(triple, 0)
+            occurrences[triple] = n + 1
+            route = build_route(scenario, i, crossing, direction, demand.flow)
+            zone = None
+            if crossing.neutral_zone is not None:
+                zkey = (crossing.id, direction)
+                if zkey not in zone_index:
+                    zone_index[zkey] = len(net.zones)
+                    net.zones.append((crossing.id, direction, crossing.neutral_zone))
+                zone = zone_index[zkey]
+            net.sources.append(
+                Source(
+                    index=len(net.sources),
+                    crossing=crossing.id,
+                    direction=direction,
+                    flow=demand.flow,
+                    key=(crossing.id, direction, demand.flow, str(n)),
+                    rates_args=(
+                        demand.daily,
+                        _profile(scenario, demand.hourly, scenario.profiles.hourly),
+                        _profile(scenario, demand.weekly, scenario.profiles.weekly),
+                    ),
+                    before_zone=[plan(crossing, direction, s) for s in route.before_zone],
+                    after_zone=[plan(crossing, direction, s) for s in route.after_zone],
+                    zone=zone,
+                )
+            )
+    return net

@@ -1,0 +1,297 @@
+"""The scenario: validated data describing a border, its traffic and its control regime.
+
+Everything a model run needs is here and nothing else: the model reads a ``Scenario`` and
+trusts it, so every check happens once, at the edge (see ``sim.loader``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from sim.distributions import Constant, Distribution, NonNegDuration, PosDuration
+from sim.units import parse_clock
+
+Category = Literal["multilateral", "bilateral", "simplified"]
+Mode = Literal["road", "rail", "river"]
+SideName = Literal["a", "b"]
+Direction = Literal["a_to_b", "b_to_a"]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
+DIRECTIONS: tuple[str, ...] = Direction.__args__  # type: ignore[attr-defined]
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=120)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=100_000)]
+Weight = Annotated[float, Field(ge=0, allow_inf_nan=False, le=1e9)]
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not a boolean")
+    return value
+
+
+PoolSpec = Annotated[
+    Count | Annotated[list[Count], Field(min_length=24, max_length=24)] | Literal["lanes"],
+    BeforeValidator(_no_bool),
+]
+"""Servers in one pool: a count, 24 counts (one per hour of the day: a shift plan), or
+``lanes`` (as many as the side's lanes)."""
+
+StagePools = PoolSpec | dict[Identifier, PoolSpec]
+"""Servers of one stage on one side: one pool shared by all flows, or a pool per flow
+(key ``default`` for the flows not named)."""
+
+
+class Strict(BaseModel):
+    """Base for scenario parts: unknown keys are errors, not silently ignored typos."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Flow(Strict):
+    """A traveller class: cars, trucks, pedestrians, trains..."""
+
+    description: str = ""
+    occupancy: Distribution = Field(
+        default_factory=lambda: Constant(value=1),
+        description="Persons per vehicle (wagons per freight train); draws are rounded, minimum 1.",
+    )
+    categories: list[Category] | None = Field(
+        default=None, description="Crossing categories this flow may use; all when omitted."
+    )
+
+
+class Secondary(Strict):
+    """A share of travellers sent aside for a longer inspection after the stage."""
+
+    share: Share
+    time: Distribution
+
+
+class StageTimes(Strict):
+    """Per-flow overrides of a control stage's times and shares."""
+
+    per_vehicle: Distribution | None = None
+    per_person: Distribution | None = None
+    select: Share | None = None
+    secondary: Secondary | None = None
+
+
+class ControlStage(Strict):
+    """One control (border, customs, sanitary...): service time = per vehicle + per person."""
+
+    description: str = ""
+    per_vehicle: Distribution = Field(default_factory=lambda: Constant(value=0))
+    per_person: Distribution = Field(default_factory=lambda: Constant(value=0))
+    select: Share = Field(default=1.0, description="Share of travellers checked (risk-based selection).")
+    secondary: Secondary | None = None
+    flows: dict[Identifier, StageTimes] = Field(default_factory=dict)
+
+    def for_flow(self, flow: str) -> tuple[Any, Any, float, Secondary | None]:
+        """Return (per_vehicle, per_person, select, secondary) as they apply to ``flow``."""
+        o = self.flows.get(flow)
+        if o is None:
+            return self.per_vehicle, self.per_person, self.select, self.secondary
+        return (
+            o.per_vehicle if o.per_vehicle is not None else self.per_vehicle,
+            o.per_person if o.per_person is not None else self.per_person,
+            o.select if o.select is not None else self.select,
+            o.secondary if o.secondary is not None else self.secondary,
+        )
+
+
+class StageList(Strict):
+    """Which stages run where. ``joint`` stages are done once, by both countries together,
+    at the post named by ``joint_at``, with that side's servers."""
+
+    exit: list[Identifier] = Field(default_factory=list)
+    entry: list[Identifier] = Field(default_factory=list)
+    joint: list[Identifier] = Field(default_factory=list)
+    joint_at: Literal["exit", "entry"] = "entry"
+
+
+class Regime(StageList):
+    """A control regime: the stage lists, with optional per-flow variants."""
+
+    description: str = ""
+    flows: dict[Identifier, StageList] = Field(default_factory=dict)
+
+    def for_flow(self, flow: str) -> StageList:
+        return self.flows.get(flow, self)
+
+
+BUILTIN_REGIMES: dict[str, Regime] = {
+    "double_control": Regime(
+        description="Before the customs union: exit border control and customs, then entry border "
+        "control and customs, each side with its own queues.",
+        exit=["border_control", "customs"],
+        entry=["border_control", "customs"],
+    ),
+    "customs_union": Regime(
+        description="Internal border of a customs union: no customs, border control on both sides.",
+        exit=["border_control"],
+        entry=["border_control"],
+    ),
+    "joint_control": Regime(
+        description="Border control done once, by both countries together (one-stop post).",
+        joint=["border_control"],
+    ),
+}
+
+
+class RegimeChoice(Strict):
+    """Which regime each crossing runs: by category, overridden per crossing."""
+
+    default: Identifier = "customs_union"
+    by_category: dict[Category, Identifier] = Field(default_factory=dict)
+    by_crossing: dict[str, Identifier] = Field(default_factory=dict)
+
+
+class Side(Strict):
+    """One country's post at a crossing."""
+
+    name: str = ""
+    region: str = ""
+    lanes: Annotated[int, Field(ge=1, le=10_000)] | None = Field(
+        default=None, description="Lanes (tracks, berths) per direction of travel."
+    )
+    servers: dict[Identifier, StagePools] = Field(
+        default_factory=dict,
+        description="Servers per stage, per direction of travel (outbound and inbound each have these).",
+    )
+    secondary_servers: dict[Identifier, StagePools] = Field(
+        default_factory=dict,
+        description="Secondary-inspection places per stage; unlimited when not given.",
+    )
+
+
+class Closure(Strict):
+    """A period when the crossing is shut (maintenance, weather, season)."""
+
+    start: NonNegDuration
+    end: NonNegDuration
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Closure:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+def _parse_hours(value: str) -> str:
+    if value.strip().lower() in ("24h", "24/7", "00:00-24:00"):
+        return "24h"
+    match = re.fullmatch(r"\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*", value)
+    if not match:
+        raise ValueError(f"cannot read {value!r} as opening hours; write 24h or HH:MM-HH:MM")
+    start, end = (parse_clock(p) for p in match.groups())
+    if start == end:
+        raise ValueError(f"opening hours {value!r} open and close at the same time")
+    return f"{match.group(1)}-{match.group(2)}"
+
+
+OpeningHours = Annotated[str, BeforeValidator(lambda v: _parse_hours(v) if isinstance(v, str) else v)]
+
+
+class Crossing(Strict):
+    """A crossing point with its two posts and the neutral zone between them."""
+
+    id: Identifier
+    category: Category
+    mode: Mode = "road"
+    template: Identifier | None = None
+    name: str = ""
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)] | None = None
+    hours: OpeningHours = Field(default="24h", description="24h or HH:MM-HH:MM (may pass midnight).")
+    closed: list[Closure] = Field(default_factory=list)
+    neutral_zone: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
+        default=None,
+        description="Vehicles the zone between the posts holds; unlimited when omitted.",
+    )
+    source: str = ""
+    sides: dict[SideName, Side] = Field(default_factory=lambda: {"a": Side(), "b": Side()})
+
+    @field_validator("sides")
+    @classmethod
+    def _both_sides(cls, v: dict[str, Side]) -> dict[str, Side]:
+        return {"a": v.get("a", Side()), "b": v.get("b", Side())}
+
+
+HourProfile = Annotated[list[Weight], Field(min_length=24, max_length=24)]
+WeekProfile = Annotated[list[Weight], Field(min_length=7, max_length=7)]
+
+
+class Profiles(Strict):
+    """Named demand shapes: relative weights, normalised so the daily volume is kept."""
+
+    hourly: dict[Identifier, HourProfile] = Field(default_factory=dict)
+    weekly: dict[Identifier, WeekProfile] = Field(default_factory=dict)
+
+
+class Demand(Strict):
+    """Arrivals of one flow at one crossing: a non-homogeneous Poisson process."""
+
+    crossing: str
+    flow: Identifier
+    direction: Literal["a_to_b", "b_to_a", "both"] = "both"
+    daily: Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)] = Field(
+        description="Mean arrivals per day (in each direction when direction is both)."
+    )
+    hourly: Identifier | HourProfile | None = None
+    weekly: Identifier | WeekProfile | None = None
+    source: str = ""
+
+
+class Countries(Strict):
+    a: str = "A"
+    b: str = "B"
+
+
+class Scenario(Strict):
+    """A complete, validated scenario."""
+
+    name: Identifier
+    description: str = ""
+    countries: Countries = Field(default_factory=Countries)
+    horizon: PosDuration = Field(default=7 * 1440.0, description="Simulated time, e.g. '7 d'.")
+    warmup: NonNegDuration = Field(default=1440.0, description="Discarded start, e.g. '1 d'.")
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 5
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 12345
+    start_weekday: Weekday = "monday"
+    flows: dict[Identifier, Flow] = Field(min_length=1)
+    stages: dict[Identifier, ControlStage] = Field(min_length=1)
+    regimes: dict[Identifier, Regime] = Field(default_factory=dict)
+    regime: RegimeChoice = Field(default_factory=RegimeChoice)
+    profiles: Profiles = Field(default_factory=Profiles)
+    crossing_templates: dict[Identifier, dict[str, Any]] = Field(default_factory=dict)
+    crossings_csv: str | None = None
+    crossing_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    crossings: list[Crossing] = Field(default_factory=list)
+    demand_csv: str | None = None
+    demand: list[Demand] = Field(default_factory=list)
+    assumptions: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+
+    @field_validator("regime", mode="before")
+    @classmethod
+    def _regime_shorthand(cls, v: Any) -> Any:
+        return {"default": v} if isinstance(v, str) else v
+
+    def all_regimes(self) -> dict[str, Regime]:
+        return {**BUILTIN_REGIMES, **self.regimes}
+
+    def regime_of(self, crossing: Crossing) -> str:
+        choice = self.regime
+        if crossing.id in choice.by_crossing:
+            return choice.by_crossing[crossing.id]
+        return choice.by_category.get(crossing.category, choice.default)
+
+    @property
+    def days(self) -> float:
+        return self.horizon / 1440.0

@@ -1,0 +1,67 @@
+"""Server schedules: shifts by hour of day, opening hours and closures, as capacity changes.
+
+A SimPy ``Resource`` cannot change its capacity, so each server pool here is told its new
+capacity at the moments it changes. Servers already busy finish their traveller when the
+capacity drops (no pre-emption); no service starts while a crossing is closed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from sim.scenario import Crossing
+from sim.units import MINUTES_PER_DAY, parse_clock
+
+
+def _open_mask(times: np.ndarray, hours: str) -> np.ndarray:
+    if hours == "24h":
+        return np.ones(len(times), dtype=bool)
+    start_s, end_s = hours.split("-")
+    start, end = parse_clock(start_s), parse_clock(end_s)
+    tod = np.mod(times, MINUTES_PER_DAY)
+    if start < end:
+        return (tod >= start) & (tod < end)
+    return (tod >= start) | (tod < end)
+
+
+def capacity_schedule(
+    by_hour: tuple[int, ...], crossing: Crossing, horizon: float
+) -> tuple[int, list[float], list[int]]:
+    """(capacity at time 0, times of later changes, capacities from those times)."""
+    return _schedule(by_hour, crossing.hours, tuple((c.start, c.end) for c in crossing.closed), horizon)
+
+
+@lru_cache(maxsize=4096)
+def _schedule(
+    by_hour: tuple[int, ...], hours: str, closed: tuple[tuple[float, float], ...], horizon: float
+) -> tuple[int, list[float], list[int]]:
+    caps_by_hour = np.asarray(by_hour, dtype=np.int64)
+    if hours == "24h" and not closed and (caps_by_hour == caps_by_hour[0]).all():
+        return int(caps_by_hour[0]), [], []
+    points = [np.arange(0.0, horizon, 60.0)]
+    if hours != "24h":
+        start_s, end_s = hours.split("-")
+        days = np.arange(0.0, horizon + MINUTES_PER_DAY, MINUTES_PER_DAY)
+        points += [days + parse_clock(start_s), days + parse_clock(end_s)]
+    for a, b in closed:
+        points.append(np.array([a, b]))
+    times = np.unique(np.concatenate(points))
+    times = times[(times >= 0) & (times < horizon)]
+    caps = caps_by_hour[(times // 60).astype(np.int64) % 24]
+    caps = np.where(_open_mask(times, hours), caps, 0)
+    for a, b in closed:
+        caps = np.where((times >= a) & (times < b), 0, caps)
+    change = np.concatenate(([True], caps[1:] != caps[:-1]))
+    times, caps = times[change], caps[change]
+    return int(caps[0]), times[1:].tolist(), caps[1:].tolist()
+
+
+def available_server_minutes(initial: int, times: list[float], caps: list[int], start: float, end: float) -> float:
+    """Integral of the capacity over [start, end): the server time a pool offers."""
+    edges = np.concatenate(([0.0], np.asarray(times, dtype=float), [np.inf]))
+    values = np.concatenate(([initial], np.asarray(caps, dtype=float)))
+    lo = np.clip(edges[:-1], start, end)
+    hi = np.clip(edges[1:], start, end)
+    return float(np.sum(values * (hi - lo)))
