@@ -13,7 +13,8 @@ from collections import deque
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.core import URGENT
+from simpy.events import Event, Timeout
 
 from sim.arrivals import arrival_times, hourly_rates
 from sim.network import Network, Source, StepPlan
@@ -157,8 +158,11 @@ class Engine:
         times, srcs, persons_all = [], [], []
         self.plans: list[list] = []
         for src in self.net.sources:
-            rates = hourly_rates(*src.rates_args, self.net.start_weekday, hours)
-            t = arrival_times(stream(self.seed, self.replication, "arrivals", *src.key), rates, horizon)
+            if src.times is not None:
+                t = np.asarray([x for x in src.times if x < horizon], dtype=float)
+            else:
+                rates = hourly_rates(*src.rates_args, self.net.start_weekday, hours)
+                t = arrival_times(stream(self.seed, self.replication, "arrivals", *src.key), rates, horizon)
             n = len(t)
             occ = s.flows[src.flow].occupancy
             persons = np.maximum(1, np.rint(occ.sample(stream(self.seed, self.replication, "occupancy", *src.key), n)))
@@ -247,17 +251,26 @@ class Engine:
         self.alive[i] = tr
         self.advance(tr)
 
-    def _capacity_changer(self, pool: Pool, times: list[float], caps: list[int]):
-        env = self.env
-        for t, c in zip(times, caps, strict=True):
-            yield env.timeout(t - env.now)
-            pool.set_capacity(c)
+    def _schedule_capacity(self, pool: Pool, times: list[float], caps: list[int], k: int = 0) -> None:
+        """Apply the k-th capacity change at its time, before any other event of that instant,
+        so a booth closing at 20:00 starts no service at 20:00."""
+        event = Event(self.env)
+        event._ok = True
+        event._value = None
+
+        def apply(_: Event) -> None:
+            pool.set_capacity(caps[k])
+            if k + 1 < len(times):
+                self._schedule_capacity(pool, times, caps, k + 1)
+
+        event.callbacks.append(apply)
+        self.env.schedule(event, URGENT, times[k] - self.env._now)
 
     def run(self) -> ReplicationRecords:
         env = self.env
         for pool, info in zip(self.pools, self.net.pools, strict=True):
             if info.change_times:
-                env.process(self._capacity_changer(pool, info.change_times, info.change_caps))
+                self._schedule_capacity(pool, info.change_times, info.change_caps)
         if len(self.arrival):
             self.arrival_list = self.arrival.tolist()
             Timeout(env, self.arrival_list[0], 0).callbacks.append(self._arrive)

@@ -312,6 +312,18 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+_REWRITES = (
+    ("Input should be greater than or equal to ", "must be >= "),
+    ("Input should be greater than ", "must be > "),
+    ("Input should be less than or equal to ", "must be <= "),
+    ("Input should be less than ", "must be < "),
+    ("Input should be a finite number", "must be a finite number (not NaN or infinity)"),
+    ("Input should be ", "expected "),
+)
+_TYPE_MISMATCH = ("int_type", "int_parsing", "float_type", "float_parsing", "string_type", "list_type", "dict_type",
+                  "literal_error", "model_type", "bool_type", "int_from_float", "model_attributes_type")
+
+
 def _describe(error: dict[str, Any]) -> str:
     kind = error["type"]
     msg = str(error["msg"])
@@ -321,28 +333,61 @@ def _describe(error: dict[str, Any]) -> str:
         return "required field is missing"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
+    for old, new in _REWRITES:
+        if msg.startswith(old):
+            msg = new + msg[len(old):]
+            break
     return msg[0].lower() + msg[1:] if msg else msg
 
 
-def _suggest(loc: Loc, model_fields: dict[Loc, Iterable[str]]) -> str:
+def _merge_union(messages: list[tuple[str, str]]) -> str:
+    """One message for a field that matched no branch of a union (e.g. a count or 24 counts)."""
+    specific = [m for kind, m in messages if kind not in _TYPE_MISMATCH]
+    if len(specific) == 1:
+        return specific[0]
+    return "; or ".join(dict.fromkeys(m for _, m in messages))
+
+
+def _get(data: Any, loc: Loc) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _suggest(loc: Loc, known: dict[Loc, Iterable[str]]) -> str:
+    """A 'did you mean' hint for a near-miss key, from the fields valid at that place."""
     import difflib
 
     parent, key = loc[:-1], loc[-1]
-    choices = model_fields.get(tuple(p for p in parent if not isinstance(p, int)))
-    if not choices or not isinstance(key, str):
+    if not isinstance(key, str):
         return ""
+    choices = known.get(tuple(p for p in parent if not isinstance(p, int)))
+    if choices is None:
+        choices = known[("*",)]
     close = difflib.get_close_matches(key, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _known_keys() -> dict[Loc, Iterable[str]]:
-    """Field names per (index-free) location, for 'did you mean' hints."""
+    """Field names per (index-free) location, and of every part (``*``) for other places."""
+    from pydantic import BaseModel
+
+    from sim import distributions as d
     from sim import scenario as s
 
-    def names(model: type) -> list[str]:
+    def names(model: type[BaseModel]) -> list[str]:
         return [f.alias or n for n, f in model.model_fields.items()]
 
+    everything: set[str] = set()
+    for module in (s, d):
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel:
+                everything.update(names(obj))
     return {
+        ("*",): sorted(everything),
         (): names(s.Scenario),
         ("crossings",): names(s.Crossing),
         ("crossings", "sides", "a"): names(s.Side),
@@ -355,21 +400,21 @@ def _known_keys() -> dict[Loc, Iterable[str]]:
     }
 
 
-def _validation_problems(err: ValidationError, positions: Positions, shown: str) -> list[Problem]:
+def _validation_problems(err: ValidationError, data: dict[str, Any], positions: Positions, shown: str) -> list[Problem]:
     known = _known_keys()
-    problems = []
-    seen = set()
+    grouped: dict[Loc, list[tuple[str, str]]] = {}
     for error in err.errors():
         loc = _clean_loc(error["loc"])
+        if loc and loc[-1] == "value" and not isinstance(_get(data, loc[:-1]), dict):
+            loc = loc[:-1]  # a bare number standing for a constant distribution
         message = _describe(error)
         if error["type"] == "extra_forbidden":
             message += _suggest(loc, known)
+        grouped.setdefault(loc, []).append((error["type"], message))
+    problems = []
+    for loc, messages in grouped.items():
         file, line = _position_of(loc, positions, shown)
-        key = (loc, message)
-        if key in seen:
-            continue
-        seen.add(key)
-        problems.append(Problem(file, line, format_path(loc), message))
+        problems.append(Problem(file, line, format_path(loc), _merge_union(messages)))
     return problems
 
 
@@ -386,7 +431,7 @@ def validate_data(data: dict[str, Any], positions: Positions, shown: str) -> Sce
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(problems + _validation_problems(err, positions, shown)) from None
+        raise ScenarioError(problems + _validation_problems(err, data, positions, shown)) from None
     for loc, message in check_scenario(scenario):
         file, line = _position_of(loc, positions, shown)
         problems.append(Problem(file, line, format_path(loc), message))
@@ -418,3 +463,15 @@ def canonical_json(scenario: Scenario) -> str:
 
 def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(canonical_json(scenario).encode()).hexdigest()
+
+
+def scenario_from_dict(data: dict[str, Any], origin: str = "<dict>") -> Scenario:
+    """Validate a scenario given as a Python dict (notebooks, tests, sweeps).
+
+    Relative CSV paths are taken from the current folder; errors name ``origin`` as the file.
+    """
+    import copy
+
+    data = copy.deepcopy(data)
+    data.setdefault("name", "scenario")
+    return validate_data(data, {}, origin)

@@ -54,7 +54,8 @@ class Source:
     direction: str
     flow: str
     key: tuple[str, ...]
-    rates_args: tuple[float, list[float] | None, list[float] | None]
+    rates_args: tuple[float, list[float] | None, list[float] | None] | None
+    times: list[float] | None
     before_zone: list[StepPlan]
     after_zone: list[StepPlan]
     zone: int | None
@@ -131,11 +132,14 @@ def compile_network(scenario: Scenario) -> Network:
                     direction=direction,
                     flow=demand.flow,
                     key=(crossing.id, direction, demand.flow, str(n)),
-                    rates_args=(
+                    rates_args=None
+                    if demand.daily is None
+                    else (
                         demand.daily,
                         _profile(scenario, demand.hourly, scenario.profiles.hourly),
                         _profile(scenario, demand.weekly, scenario.profiles.weekly),
                     ),
+                    times=None if demand.times is None else sorted(demand.times),
                     before_zone=[plan(crossing, direction, s) for s in route.before_zone],
                     after_zone=[plan(crossing, direction, s) for s in route.after_zone],
                     zone=zone,

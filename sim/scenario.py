@@ -240,12 +240,25 @@ class Demand(Strict):
     crossing: str
     flow: Identifier
     direction: Literal["a_to_b", "b_to_a", "both"] = "both"
-    daily: Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)] = Field(
-        description="Mean arrivals per day (in each direction when direction is both)."
+    daily: Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)] | None = Field(
+        default=None, description="Mean arrivals per day (in each direction when direction is both)."
+    )
+    times: list[NonNegDuration] | None = Field(
+        default=None,
+        max_length=10_000_000,
+        description="Observed arrival times (a replayed trace) instead of a daily volume.",
     )
     hourly: Identifier | HourProfile | None = None
     weekly: Identifier | WeekProfile | None = None
     source: str = ""
+
+    @model_validator(mode="after")
+    def _volume_or_times(self) -> Demand:
+        if (self.daily is None) == (self.times is None):
+            raise ValueError("give either daily (a volume) or times (observed arrivals), not both or neither")
+        if self.times is not None and (self.hourly is not None or self.weekly is not None):
+            raise ValueError("hourly and weekly profiles shape a daily volume; they do not apply to times")
+        return self
 
 
 class Countries(Strict):

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+import sim
+
+
+def one_crossing(
+    stages: dict[str, Any],
+    regime: dict[str, Any] | str,
+    servers_a: dict[str, Any],
+    servers_b: dict[str, Any] | None = None,
+    demand: list[dict[str, Any]] | None = None,
+    **crossing: Any,
+) -> dict[str, Any]:
+    """A one-crossing scenario dict with a custom regime named ``r`` (or a built-in name)."""
+    data: dict[str, Any] = {
+        "name": "t",
+        "horizon": "3 d",
+        "warmup": 0,
+        "replications": 1,
+        "seed": 1,
+        "flows": {"truck": {}, "car": {"occupancy": 2}},
+        "stages": stages,
+        "crossings": [
+            {
+                "id": "x",
+                "category": "multilateral",
+                "sides": {"a": {"servers": servers_a}, "b": {"servers": servers_b or {}}},
+                **crossing,
+            }
+        ],
+        "demand": demand or [],
+    }
+    if isinstance(regime, str):
+        data["regime"] = regime
+    else:
+        data["regimes"] = {"r": regime}
+        data["regime"] = "r"
+    return data
+
+
+def run_dict(data: dict[str, Any], **kw: Any) -> sim.RunResult:
+    return sim.run(sim.scenario_from_dict(copy.deepcopy(data)), **kw)
+
+
+@pytest.fixture
+def tutorial() -> sim.Scenario:
+    return sim.load_scenario("scenarios/tutorial_single_crossing.yaml")
