@@ -148,6 +148,8 @@ class Engine:
         self.pools = [Pool(self.env, self, p.initial) for p in net.pools]
         self.zones = [NeutralZone(self, cap) for _, _, cap in net.zones]
         self.alive: dict[int, Traveller] = {}
+        self.arrived = 0
+        self.released = 0
         self._draw()
 
     # -- random draws, in blocks, per named stream and source -------------------------------
@@ -240,6 +242,7 @@ class Engine:
             tr.zone = None
             zone.leave()
         self.release[tr.tid] = self.env._now
+        self.released += 1
         del self.alive[tr.tid]
 
     def _arrive(self, event: Timeout) -> None:
@@ -249,6 +252,7 @@ class Engine:
             Timeout(env, self.arrival[i + 1] - env._now, i + 1).callbacks.append(self._arrive)
         tr = Traveller(i, self._route(i))
         self.alive[i] = tr
+        self.arrived += 1
         self.advance(tr)
 
     def _schedule_capacity(self, pool: Pool, times: list[float], caps: list[int], k: int = 0) -> None:
@@ -318,6 +322,9 @@ class Engine:
             visit_start=cat("starts", float),
             visit_end=cat("ends", float),
             visit_leave=cat("leaves", float),
+            arrived=self.arrived,
+            released=self.released,
+            inside=len(self.alive),
         )
 
 

@@ -124,6 +124,7 @@ def run(
     entities = 0
     sim_seconds = 0.0
     for done, rec in enumerate(_iter_records(scenario, jobs), start=1):
+        rec.check_conservation()
         entities += rec.travellers
         trav = traveller_frame(net, rec)
         travellers.append(trav)

@@ -133,8 +133,12 @@ def _deep_merge(base: Any, over: Any) -> Any:
     return over
 
 
-def _resolve_extends(path: Path, positions: Positions, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def _resolve_extends(
+    path: Path, positions: Positions, chain: tuple[Path, ...] = (), files: list[str] | None = None
+) -> dict[str, Any]:
     real = path.resolve()
+    if files is not None:
+        files.insert(0, _display(path))
     if real in chain:
         cycle = " -> ".join(_display(p) for p in (*chain, real))
         raise ScenarioError([Problem(_display(path), None, "extends", f"extends forms a cycle: {cycle}")])
@@ -156,7 +160,7 @@ def _resolve_extends(path: Path, positions: Positions, chain: tuple[Path, ...] =
         file, line = own_positions.get(("extends",), (_display(path), None))
         raise ScenarioError([Problem(file, line, "extends", f"file {parent!r} not found (looked in {_display(parent_path)})")])
     base_positions: Positions = {}
-    base = _resolve_extends(parent_path, base_positions, (*chain, real))
+    base = _resolve_extends(parent_path, base_positions, (*chain, real), files)
     positions.update(base_positions)
     positions.update(own_positions)
     return _deep_merge(base, data)
@@ -259,13 +263,14 @@ def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pr
         for i, (_row, line) in enumerate(rows):
             positions[(list_key, i)] = (csv_shown, line)
         data[list_key] = [r for r, _ in rows] + existing
-        data[key] = Path(value).name
+        data[key] = None  # folded in: a resolved scenario carries the rows, not the path
+        data.setdefault("resolved_from", []).append(csv_shown)
 
     crossings = data.get("crossings")
     templates = data.get("crossing_templates") or {}
     if isinstance(crossings, list) and isinstance(templates, dict):
         for i, item in enumerate(crossings):
-            if not isinstance(item, dict) or "template" not in item:
+            if not isinstance(item, dict) or item.get("template") is None:
                 continue
             name = item["template"]
             if not isinstance(name, str) or name not in templates:
@@ -421,7 +426,9 @@ def _validation_problems(err: ValidationError, data: dict[str, Any], positions: 
 def read_raw(path: str | Path) -> tuple[dict[str, Any], Positions]:
     """Read a scenario file and everything it extends into one dict (before validation)."""
     positions: Positions = {}
-    data = _resolve_extends(Path(path), positions)
+    files: list[str] = []
+    data = _resolve_extends(Path(path), positions, files=files)
+    data["resolved_from"] = files
     return data, positions
 
 
@@ -458,7 +465,8 @@ def _default_name(path: Path) -> str:
 
 def canonical_json(scenario: Scenario) -> str:
     """The resolved scenario as canonical JSON: what the hash in a manifest is taken over."""
-    return json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    data = scenario.model_dump(mode="json", by_alias=True, exclude={"resolved_from"})
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def scenario_hash(scenario: Scenario) -> str:

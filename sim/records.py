@@ -26,6 +26,17 @@ class ReplicationRecords:
     visit_start: np.ndarray
     visit_end: np.ndarray
     visit_leave: np.ndarray
+    arrived: int = 0
+    released: int = 0
+    inside: int = 0
+
+    def check_conservation(self) -> None:
+        """Nothing is lost: every arrival was released or is still inside (three separate counts)."""
+        if not (self.arrived == self.released + self.inside == len(self.arrival)):
+            raise AssertionError(
+                f"replication {self.replication}: {self.arrived} arrived, {self.released} released, "
+                f"{self.inside} inside, {len(self.arrival)} drawn"
+            )
 
     @property
     def travellers(self) -> int:

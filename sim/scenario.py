@@ -290,6 +290,9 @@ class Scenario(Strict):
     demand: list[Demand] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    resolved_from: list[str] = Field(
+        default_factory=list, description="Set by the loader: the files this scenario was assembled from."
+    )
 
     @field_validator("regime", mode="before")
     @classmethod
