@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import hashlib
 import math
 import os
 import platform
@@ -120,17 +121,25 @@ def run_plain_simpy(travellers: int, seed: int) -> tuple[int, float, float]:
 
 
 # -- reporting -------------------------------------------------------------------------------
-def print_versions() -> None:
+def source_fingerprint() -> str:
+    """Short hash of the sim package's sources, to tie results to a version of the code."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(sim.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def print_versions(fingerprint: str) -> None:
     print(
         f"Python {platform.python_version()} ({platform.python_implementation()}), SimPy {simpy.__version__}, "
         f"numpy {np.__version__}, pandas {pd.__version__}, bordersim {sim.__version__}"
     )
-    print(f"{platform.platform()}, {os.cpu_count()} CPUs")
+    print(f"{platform.platform()}, {os.cpu_count()} CPUs; sim/*.py sha256 {fingerprint}")
 
 
-def compare(travellers: int, repeats: int) -> None:
+def compare(travellers: int, repeats: int, fingerprint: str) -> None:
     scenario = sim.load_scenario(SCENARIO)
-    print_versions()
+    print_versions(fingerprint)
     print(f"tandem queue M/M/4 -> M/M/2 -> M/M/3, load 0.8 per stage; {travellers} travellers, {repeats} repeats")
     print()
     print(f"{'repeat':>6}  {'bordersim /s':>13}  {'plain SimPy /s':>14}  {'ratio':>6}  ", end="")
@@ -164,9 +173,9 @@ def compare(travellers: int, repeats: int) -> None:
     print(f"ratio bordersim / plain SimPy (median of repeats): {med[2]:.2f}")
 
 
-def profile(travellers: int, top: int = 25) -> None:
+def profile(travellers: int, fingerprint: str, top: int = 25) -> None:
     scenario = sim.load_scenario(SCENARIO)
-    print_versions()
+    print_versions(fingerprint)
     print(f"cProfile of one bordersim run, {travellers} travellers; top {top} by cumulative time")
     profiler = cProfile.Profile()
     profiler.enable()
@@ -176,6 +185,7 @@ def profile(travellers: int, top: int = 25) -> None:
 
 
 def main() -> None:
+    fingerprint = source_fingerprint()  # now, right after the import: the code that runs
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--travellers", type=int, default=200_000, help="customers per run (default 200000)")
     parser.add_argument("--repeats", type=int, default=3, help="alternations of the two models (default 3)")
@@ -184,9 +194,9 @@ def main() -> None:
     if args.travellers < 1 or args.repeats < 1:
         parser.error("--travellers and --repeats must be at least 1")
     if args.profile:
-        profile(args.travellers)
+        profile(args.travellers, fingerprint)
     else:
-        compare(args.travellers, args.repeats)
+        compare(args.travellers, args.repeats, fingerprint)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.network import UNLIMITED, Network
 from sim.records import ReplicationRecords
@@ -30,7 +29,14 @@ def ci95_halfwidth(values: np.ndarray | pd.Series) -> float:
     n = len(v)
     if n < 2:
         return math.nan
-    return float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
+    return float(t_quantile(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
+
+
+def t_quantile(p: float, df: int) -> float:
+    """Quantile of Student's t distribution (imported late: it is only needed at the end)."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(df, p))
 
 
 def traveller_frame(net: Network, rec: ReplicationRecords) -> pd.DataFrame:
@@ -127,9 +133,7 @@ def replication_kpis(trav: pd.DataFrame, warmup: float, horizon: float, groups: 
 
 
 def all_groups(net: Network) -> pd.DataFrame:
-    base = pd.DataFrame(
-        sorted({(s.crossing, s.direction, s.flow) for s in net.sources}), columns=KEYS
-    )
+    base = pd.DataFrame(sorted({(s.crossing, s.direction, s.flow) for s in net.sources}), columns=KEYS)
     return _with_totals(base).drop_duplicates().reset_index(drop=True)
 
 
@@ -209,8 +213,10 @@ def pool_kpis(net: Network, rec: ReplicationRecords, warmup: float, horizon: flo
     rows = []
     for p in net.pools:
         unlimited = p.initial >= UNLIMITED
-        available = math.nan if unlimited else available_server_minutes(
-            p.initial, p.change_times, p.change_caps, warmup, horizon
+        available = (
+            math.nan
+            if unlimited
+            else available_server_minutes(p.initial, p.change_times, p.change_caps, warmup, horizon)
         )
         rows.append(
             {

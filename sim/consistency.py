@@ -61,8 +61,10 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
                 for j, stage in enumerate(names):
                     if stage not in s.stages:
                         problems.append(
-                            ((*base, *sub, part, j), f"regime {name!r} names unknown stage {stage!r} "
-                             f"(known: {_known(s.stages)})")
+                            (
+                                (*base, *sub, part, j),
+                                f"regime {name!r} names unknown stage {stage!r} (known: {_known(s.stages)})",
+                            )
                         )
                 for dup in sorted({n for n in names if names.count(n) > 1}):
                     problems.append(((*base, *sub, part), f"stage {dup!r} is listed twice"))
@@ -70,7 +72,9 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
     for name, stage in s.stages.items():
         for fname in stage.flows:
             if fname not in s.flows:
-                problems.append((("stages", name, "flows", fname), f"unknown flow {fname!r} (known: {_known(s.flows)})"))
+                problems.append(
+                    (("stages", name, "flows", fname), f"unknown flow {fname!r} (known: {_known(s.flows)})")
+                )
 
     for i, c in enumerate(s.crossings):
         for side_name, side in c.sides.items():
@@ -82,7 +86,9 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
                     if isinstance(spec, dict):
                         for fname in spec:
                             if fname != "default" and fname not in s.flows:
-                                problems.append(((*loc, fname), f"unknown flow {fname!r} (known: {_known(s.flows)}, default)"))
+                                problems.append(
+                                    ((*loc, fname), f"unknown flow {fname!r} (known: {_known(s.flows)}, default)")
+                                )
 
     for name, prof in s.profiles.hourly.items():
         if sum(prof) <= 0:
@@ -112,8 +118,11 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
         allowed = s.flows[d.flow].categories
         if allowed is not None and crossing.category not in allowed:
             problems.append(
-                ((*loc, "flow"), f"flow {d.flow!r} may not use {crossing.category} crossings "
-                 f"such as {crossing.id!r} (flows.{d.flow}.categories)")
+                (
+                    (*loc, "flow"),
+                    f"flow {d.flow!r} may not use {crossing.category} crossings "
+                    f"such as {crossing.id!r} (flows.{d.flow}.categories)",
+                )
             )
         if s.regime_of(crossing) not in regimes:
             continue

@@ -192,9 +192,7 @@ class Empirical(_Dist):
     def _weights(self) -> Empirical:
         if self.weights is not None:
             if len(self.weights) != len(self.values):
-                raise ValueError(
-                    f"weights has {len(self.weights)} entries but values has {len(self.values)}"
-                )
+                raise ValueError(f"weights has {len(self.weights)} entries but values has {len(self.values)}")
             if sum(self.weights) <= 0:
                 raise ValueError("weights must not all be 0")
         return self
@@ -242,13 +240,10 @@ def _shorthand(value: Any) -> Any:
         raise ValueError("expected a number, a duration or a distribution, not a boolean")
     if isinstance(value, dict) and "dist" not in value:
         raise ValueError(
-            "a distribution needs 'dist:' (constant, exponential, lognormal, gamma, "
-            "triangular, uniform or empirical)"
+            "a distribution needs 'dist:' (constant, exponential, lognormal, gamma, triangular, uniform or empirical)"
         )
     if isinstance(value, dict) and value.get("dist") not in DISTRIBUTIONS:
-        raise ValueError(
-            f"unknown distribution {value.get('dist')!r}; use one of {', '.join(DISTRIBUTIONS)}"
-        )
+        raise ValueError(f"unknown distribution {value.get('dist')!r}; use one of {', '.join(DISTRIBUTIONS)}")
     return value
 
 

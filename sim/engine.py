@@ -105,9 +105,12 @@ class Pool:
 
 
 class NeutralZone:
-    """The space between the two posts: a traveller leaves it when its entry-side service
-    starts. When it is full the exit side cannot release the next traveller, which keeps
-    its booth (blocking after service) until a place frees."""
+    """The space between the two posts, holding a limited number of vehicles.
+
+    A traveller leaves it when its entry-side service starts. When it is full the exit side
+    cannot release the next traveller, which keeps its booth (blocking after service) until
+    a place frees.
+    """
 
     __slots__ = ("model", "capacity", "count", "blocked")
 
@@ -256,8 +259,10 @@ class Engine:
         self.advance(tr)
 
     def _schedule_capacity(self, pool: Pool, times: list[float], caps: list[int], k: int = 0) -> None:
-        """Apply the k-th capacity change at its time, before any other event of that instant,
-        so a booth closing at 20:00 starts no service at 20:00."""
+        """Apply the k-th capacity change at its time, before other events of that instant.
+
+        So a booth closing at 20:00 starts no service at 20:00.
+        """
         event = Event(self.env)
         event._ok = True
         event._value = None

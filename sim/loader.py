@@ -147,7 +147,7 @@ def _resolve_extends(
     # remember which file declared the CSV paths, which are relative to that file
     for key in ("crossings_csv", "demand_csv"):
         if isinstance(data.get(key), str):
-            data[key] = str((path.parent / data[key]))
+            data[key] = str(path.parent / data[key])
     parent = data.pop("extends", None)
     if parent is None:
         positions.update(own_positions)
@@ -158,7 +158,9 @@ def _resolve_extends(
     parent_path = path.parent / parent
     if not parent_path.exists():
         file, line = own_positions.get(("extends",), (_display(path), None))
-        raise ScenarioError([Problem(file, line, "extends", f"file {parent!r} not found (looked in {_display(parent_path)})")])
+        raise ScenarioError(
+            [Problem(file, line, "extends", f"file {parent!r} not found (looked in {_display(parent_path)})")]
+        )
     base_positions: Positions = {}
     base = _resolve_extends(parent_path, base_positions, (*chain, real), files)
     positions.update(base_positions)
@@ -184,16 +186,16 @@ def _read_csv(
         text = _read_text(path, "CSV file")
     except ScenarioError as err:
         file, line = declared_in
-        raise ScenarioError(
-            [Problem(file, line, key, f"{p.message}: {p.file}") for p in err.problems]
-        ) from None
+        raise ScenarioError([Problem(file, line, key, f"{p.message}: {p.file}") for p in err.problems]) from None
     shown = _display(path)
     reader = csv.reader(io.StringIO(text))
     try:
         rows = list(reader)
     except csv.Error as exc:
         raise ScenarioError([Problem(shown, reader.line_num, "", f"CSV error: {exc}")]) from None
-    rows_with_lines = [(r, i + 1) for i, r in enumerate(rows) if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    rows_with_lines = [
+        (r, i + 1) for i, r in enumerate(rows) if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")
+    ]
     if not rows_with_lines:
         raise ScenarioError([Problem(shown, None, "", "CSV file is empty; expected a header row")])
     header, header_line = rows_with_lines[0]
@@ -276,8 +278,11 @@ def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pr
             if not isinstance(name, str) or name not in templates:
                 known = ", ".join(sorted(templates)) or "none defined"
                 problems.append(
-                    Problem(*where(("crossings", i)), f"crossings[{i}].template",
-                            f"unknown crossing template {name!r} (known: {known})")
+                    Problem(
+                        *where(("crossings", i)),
+                        f"crossings[{i}].template",
+                        f"unknown crossing template {name!r} (known: {known})",
+                    )
                 )
                 continue
             if isinstance(templates[name], dict):
@@ -288,8 +293,9 @@ def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pr
         for cid, patch in overrides.items():
             if cid not in index:
                 problems.append(
-                    Problem(*where(("crossing_overrides", cid)), f"crossing_overrides.{cid}",
-                            "no crossing with this id")
+                    Problem(
+                        *where(("crossing_overrides", cid)), f"crossing_overrides.{cid}", "no crossing with this id"
+                    )
                 )
             elif isinstance(patch, dict):
                 crossings[index[cid]] = _deep_merge(crossings[index[cid]], patch)
@@ -325,8 +331,20 @@ _REWRITES = (
     ("Input should be a finite number", "must be a finite number (not NaN or infinity)"),
     ("Input should be ", "expected "),
 )
-_TYPE_MISMATCH = ("int_type", "int_parsing", "float_type", "float_parsing", "string_type", "list_type", "dict_type",
-                  "literal_error", "model_type", "bool_type", "int_from_float", "model_attributes_type")
+_TYPE_MISMATCH = (
+    "int_type",
+    "int_parsing",
+    "float_type",
+    "float_parsing",
+    "string_type",
+    "list_type",
+    "dict_type",
+    "literal_error",
+    "model_type",
+    "bool_type",
+    "int_from_float",
+    "model_attributes_type",
+)
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -337,10 +355,10 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "missing":
         return "required field is missing"
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     for old, new in _REWRITES:
         if msg.startswith(old):
-            msg = new + msg[len(old):]
+            msg = new + msg[len(old) :]
             break
     return msg[0].lower() + msg[1:] if msg else msg
 

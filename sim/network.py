@@ -97,8 +97,19 @@ def compile_network(scenario: Scenario) -> Network:
                 initial, times, caps = capacity_schedule(by_hour, c, scenario.horizon)
             pool_index[key] = len(net.pools)
             net.pools.append(
-                PoolInfo(len(net.pools), c.id, direction, step.side, step.role, step.stage, key[5], secondary,
-                         initial, times, caps)
+                PoolInfo(
+                    len(net.pools),
+                    c.id,
+                    direction,
+                    step.side,
+                    step.role,
+                    step.stage,
+                    key[5],
+                    secondary,
+                    initial,
+                    times,
+                    caps,
+                )
             )
         return pool_index[key]
 

@@ -105,8 +105,11 @@ class ControlStage(Strict):
 
 
 class StageList(Strict):
-    """Which stages run where. ``joint`` stages are done once, by both countries together,
-    at the post named by ``joint_at``, with that side's servers."""
+    """Which stages run where.
+
+    ``joint`` stages are done once, by both countries together, at the post named by
+    ``joint_at``, with that side's servers.
+    """
 
     exit: list[Identifier] = Field(default_factory=list)
     entry: list[Identifier] = Field(default_factory=list)

@@ -51,9 +51,7 @@ def parse_duration(value: object) -> float:
     elif isinstance(value, str):
         match = _PATTERN.match(value)
         if not match:
-            raise ValueError(
-                f"cannot read {value!r} as a duration; write e.g. 5, '90 s', '2 min', '1.5 h', '7 d'"
-            )
+            raise ValueError(f"cannot read {value!r} as a duration; write e.g. 5, '90 s', '2 min', '1.5 h', '7 d'")
         number, unit = match.groups()
         unit = unit.lower() or "min"
         if unit not in _UNITS:

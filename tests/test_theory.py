@@ -64,7 +64,7 @@ def test_littles_law_holds_at_every_pool(tutorial):
         inside = (enter >= warm) & ~np.isnan(g["leave_min"].to_numpy())
         lam = inside.sum() / span
         W = np.mean(leave[inside] - enter[inside])
-        assert L == pytest.approx(lam * W, rel=0.03), (side, direction, stage, pool)
+        assert pytest.approx(lam * W, rel=0.03) == L, (side, direction, stage, pool)
         checked += 1
     assert checked == 8
 

@@ -14,10 +14,7 @@ def timeline(result, stage=None, side=None):
         v = v[v["stage"] == stage]
     if side is not None:
         v = v[v["side"] == side]
-    return [
-        (int(r.traveller), r.enter_min, r.start_min, r.end_min, r.leave_min)
-        for r in v.itertuples()
-    ]
+    return [(int(r.traveller), r.enter_min, r.start_min, r.end_min, r.leave_min) for r in v.itertuples()]
 
 
 def releases(result):
@@ -93,8 +90,12 @@ def test_unlimited_zone_does_not_block():
     [
         (
             "double_control",
-            [("a", "exit", "border_control", 0, 2), ("a", "exit", "customs", 2, 5),
-             ("b", "entry", "border_control", 5, 7), ("b", "entry", "customs", 7, 10)],
+            [
+                ("a", "exit", "border_control", 0, 2),
+                ("a", "exit", "customs", 2, 5),
+                ("b", "entry", "border_control", 5, 7),
+                ("b", "entry", "customs", 7, 10),
+            ],
         ),
         (
             "customs_union",
@@ -175,9 +176,7 @@ def test_closed_crossing_holds_arrivals_until_it_opens():
         stages={"check": {"per_vehicle": 10}},
         regime={"exit": ["check"]},
         servers_a={"check": 1},
-        demand=[
-            {"crossing": "x", "flow": "truck", "direction": "a_to_b", "times": ["7 h", "1195 min", "1198 min"]}
-        ],
+        demand=[{"crossing": "x", "flow": "truck", "direction": "a_to_b", "times": ["7 h", "1195 min", "1198 min"]}],
         hours="08:00-20:00",
     )
     r = run_dict(data)
@@ -238,5 +237,7 @@ def test_still_inside_at_the_end_is_counted():
     assert (row["arrivals"], row["completed"], row["in_system_at_end"]) == (3, 1, 2)
     v = timeline(r)
     assert v[0] == (0, 0, 0, 1440, 1440)
-    assert v[1][:3] == (1, 10, 1440) and np.isnan(v[1][3])  # in service at the end
-    assert v[2][:2] == (2, 20) and np.isnan(v[2][2])  # still queued
+    assert v[1][:3] == (1, 10, 1440)
+    assert np.isnan(v[1][3])
+    assert v[2][:2] == (2, 20)
+    assert np.isnan(v[2][2])
