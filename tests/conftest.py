@@ -1,11 +1,21 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import sim
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _at_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests name files relative to the repository's root, wherever pytest was started."""
+    monkeypatch.chdir(ROOT)
 
 
 def one_crossing(
