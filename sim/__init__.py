@@ -26,8 +26,16 @@ _EXPORTS = {
     "Scenario": "sim.scenario",
 }
 
-__all__ = ["Problem", "RunResult", "Scenario", "ScenarioError", "__version__", "load_scenario", "run",
-           "scenario_from_dict"]
+__all__ = [
+    "Problem",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load_scenario",
+    "run",
+    "scenario_from_dict",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,7 +8,6 @@ import pytest
 
 import sim
 
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
