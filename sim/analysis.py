@@ -87,7 +87,7 @@ def visit_frame(net: Network, rec: ReplicationRecords) -> pd.DataFrame:
     )
 
 
-def _with_totals(df: pd.DataFrame) -> pd.DataFrame:
+def with_totals(df: pd.DataFrame) -> pd.DataFrame:
     """Add total rows: per crossing (both directions, all flows), per flow, and overall."""
     per_crossing = df.assign(direction=ALL, flow=ALL)
     per_flow = df.assign(crossing=ALL, direction=ALL)
@@ -98,7 +98,7 @@ def _with_totals(df: pd.DataFrame) -> pd.DataFrame:
 def replication_kpis(trav: pd.DataFrame, warmup: float, horizon: float, groups: pd.DataFrame) -> pd.DataFrame:
     """KPIs of one replication per crossing x direction x flow (and totals)."""
     days = (horizon - warmup) / 1440.0
-    t = _with_totals(trav)
+    t = with_totals(trav)
     t["arrived"] = t["arrival_min"] >= warmup
     t["completed"] = t["arrived"] & t["release_min"].notna()
     released = t["release_min"].notna() & (t["release_min"] >= warmup)
@@ -134,7 +134,7 @@ def replication_kpis(trav: pd.DataFrame, warmup: float, horizon: float, groups: 
 
 def all_groups(net: Network) -> pd.DataFrame:
     base = pd.DataFrame(sorted({(s.crossing, s.direction, s.flow) for s in net.sources}), columns=KEYS)
-    return _with_totals(base).drop_duplicates().reset_index(drop=True)
+    return with_totals(base).drop_duplicates().reset_index(drop=True)
 
 
 def summarize(reps: pd.DataFrame, pooled: pd.DataFrame, scenario_name: str, n_reps: int) -> pd.DataFrame:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.scenario import Crossing
+from sim.staffing import open_fraction_by_hour
 from sim.units import MINUTES_PER_HOUR
 
 
@@ -43,3 +45,23 @@ def arrival_times(rng: np.random.Generator, rates: np.ndarray, horizon: float) -
     with np.errstate(divide="ignore", invalid="ignore"):
         t = edges[idx] + (u - cum[idx]) / rates[idx]
     return np.minimum(t, np.nextafter(horizon, 0))
+
+
+def follow_opening_hours(rates: np.ndarray, crossing: Crossing, start_weekday: int) -> np.ndarray:
+    """Move demand out of the hours a crossing is shut into its open hours, week by week.
+
+    Travellers who know the opening hours do not plan to arrive at a shut crossing. Within
+    each week of the horizon the volume is kept and spread over the open hours in
+    proportion to the profile there.
+    """
+    open_share = open_fraction_by_hour(crossing, len(rates), start_weekday)
+    if (open_share == 1).all():
+        return rates
+    out = rates * open_share
+    week = 168
+    for start in range(0, len(rates), week):
+        sl = slice(start, start + week)
+        kept = out[sl].sum()
+        if kept > 0:
+            out[sl] *= rates[sl].sum() / kept
+    return out

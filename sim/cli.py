@@ -128,3 +128,84 @@ def run_cmd(
         f"{m['scenario']}: {m['replications']} replications of {m['horizon_min'] / 1440:g} days, "
         f"{m['entities']:,} travellers in {m['wall_time_s']:.1f} s -> {folder}/"
     )
+
+
+@main.command("compare")
+@click.argument("baseline_file", type=click.Path(path_type=Path))
+@click.argument("other_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--replications", "-r", type=click.IntRange(2, 100_000), help="Replications of every scenario.")
+@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), help="Root seed for all [the baseline's].")
+@click.option("--days", "-d", type=click.FloatRange(0, 3660, min_open=True), help="Override the horizon, in days.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Results folder [results/compare-<baseline>].")
+@click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def compare_cmd(
+    baseline_file: Path,
+    other_files: tuple[Path, ...],
+    replications: int | None,
+    seed: int | None,
+    days: float | None,
+    out: Path | None,
+    jobs: int,
+    quiet: bool,
+) -> None:
+    """Compare scenarios against a baseline with common random numbers and paired 95% intervals."""
+    from sim.errors import ScenarioError
+    from sim.experiment import compare
+    from sim.loader import load_scenario
+
+    scenarios, problems = [], []
+    for f in (baseline_file, *other_files):
+        try:
+            scenarios.append(load_scenario(f))
+        except ScenarioError as err:
+            problems += err.problems
+    if problems:
+        raise ScenarioError(problems)
+    reps = replications or scenarios[0].replications
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("replications", total=reps * len(scenarios))
+        finished: dict[str, int] = {}
+
+        def tick(name: str, done: int, _total: int) -> None:
+            finished[name] = done
+            progress.update(task, completed=sum(finished.values()), description=name)
+
+        result = compare(
+            scenarios[0], scenarios[1:], replications=replications, seed=seed, days=days, jobs=jobs, progress=tick
+        )
+    folder = result.write(out or Path("results") / f"compare-{scenarios[0].name}")
+    _print_comparison(result)
+    m = result.manifest
+    click.echo(
+        f"{len(scenarios)} scenarios x {m['replications']} replications in {m['wall_time_s']:.1f} s -> {folder}/"
+    )
+
+
+def _print_comparison(result) -> None:  # noqa: ANN001 - ComparisonResult, imported late
+    """The border-wide headline: each scenario against the baseline, per flow."""
+    from rich.table import Table
+
+    t = result.comparison
+    t = t[(t["crossing"] == "ALL") & (t["direction"] == "ALL") & (t["metric"] == "time_in_system_mean_min")]
+    table = Table(title=f"Border-wide mean time in system (min): each scenario against {result.manifest['baseline']}")
+    for col in ("scenario", "flow", "baseline", "scenario", "difference", "95% CI (paired)"):
+        table.add_column(col, justify="left" if col in ("scenario", "flow") else "right")
+    for row in t.itertuples():
+        table.add_row(
+            row.scenario,
+            row.flow,
+            f"{row.baseline_value:.1f}",
+            f"{row.value:.1f}",
+            f"{row.diff:+.1f}",
+            f"[{row.diff_ci95_low:+.1f}, {row.diff_ci95_high:+.1f}]",
+        )
+    Console(width=max(Console().width, 130)).print(table)

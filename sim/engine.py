@@ -16,7 +16,7 @@ import simpy
 from simpy.core import URGENT
 from simpy.events import Event, Timeout
 
-from sim.arrivals import arrival_times, hourly_rates
+from sim.arrivals import arrival_times, follow_opening_hours, hourly_rates
 from sim.network import Network, Source, StepPlan
 from sim.randomness import stream
 from sim.records import ReplicationRecords
@@ -167,6 +167,8 @@ class Engine:
                 t = np.asarray([x for x in src.times if x < horizon], dtype=float)
             else:
                 rates = hourly_rates(*src.rates_args, self.net.start_weekday, hours)
+                if src.crossing_def is not None:
+                    rates = follow_opening_hours(rates, src.crossing_def, self.net.start_weekday)
                 t = arrival_times(stream(self.seed, self.replication, "arrivals", *src.key), rates, horizon)
             n = len(t)
             occ = s.flows[src.flow].occupancy
@@ -194,7 +196,7 @@ class Engine:
         self.release = [_NAN] * len(order)
 
     def _draw_step(self, src: Source, st: StepPlan, n: int, persons: np.ndarray) -> tuple:
-        per_vehicle, per_person, select, secondary = st.stage_def.for_flow(src.flow)
+        per_vehicle, per_person, select, secondary = st.stage_def.for_flow(src.flow, st.side)
         key = (*src.key, st.side, st.stage)
         rng = stream(self.seed, self.replication, "service", *key)
         svc = per_vehicle.sample(rng, n) if not per_vehicle.is_zero else np.zeros(n)

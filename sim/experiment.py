@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import platform
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,13 @@ from sim.analysis import (
     summarize_pools,
     traveller_frame,
     visit_frame,
+    with_totals,
 )
+from sim.comparison import compare_replications
 from sim.engine import simulate
 from sim.loader import scenario_hash
 from sim.network import Network, compile_network
 from sim.output import write_csv, write_json, write_parquet
-from sim.records import ReplicationRecords
 from sim.scenario import Scenario
 
 
@@ -80,26 +81,108 @@ def with_overrides(
     return Scenario.model_validate({**scenario.model_dump(by_alias=True), **update})
 
 
-_NET_CACHE: dict[int, Network] = {}
+@dataclass
+class ReplicationOutput:
+    """What one replication hands back: its tables, built where it ran."""
+
+    scenario: str
+    replication: int
+    travellers: pd.DataFrame
+    visits: pd.DataFrame
+    kpis: pd.DataFrame
+    pools: pd.DataFrame
+    entities: int
+    sim_seconds: float
 
 
-def _replicate(scenario: Scenario, replication: int) -> ReplicationRecords:
-    key = id(scenario)
+_NET_CACHE: dict[str, Network] = {}
+
+
+def replicate(scenario: Scenario, replication: int) -> ReplicationOutput:
+    """Simulate one replication and turn its records into tables (runs in a worker)."""
+    key = scenario_hash(scenario)
     net = _NET_CACHE.get(key)
-    if net is None or net.scenario is not scenario:
+    if net is None:
         _NET_CACHE.clear()
         net = _NET_CACHE[key] = compile_network(scenario)
-    return simulate(net, replication)
+    t0 = time.perf_counter()
+    rec = simulate(net, replication)
+    sim_seconds = time.perf_counter() - t0
+    rec.check_conservation()
+    warmup, horizon = scenario.warmup, scenario.horizon
+    trav = traveller_frame(net, rec)
+    kpis = replication_kpis(trav, warmup, horizon, all_groups(net))
+    kpis.insert(0, "replication", rec.replication)
+    return ReplicationOutput(
+        scenario=scenario.name,
+        replication=replication,
+        travellers=trav,
+        visits=visit_frame(net, rec),
+        kpis=kpis,
+        pools=pool_kpis(net, rec, warmup, horizon),
+        entities=rec.travellers,
+        sim_seconds=sim_seconds,
+    )
 
 
-def _iter_records(scenario: Scenario, jobs: int) -> Iterator[ReplicationRecords]:
-    reps = range(scenario.replications)
-    if jobs <= 1 or scenario.replications == 1:
-        for r in reps:
-            yield _replicate(scenario, r)
-        return
-    with ProcessPoolExecutor(max_workers=min(jobs, scenario.replications)) as pool:
-        yield from pool.map(_replicate, [scenario] * scenario.replications, reps)
+def execute(
+    tasks: list[tuple[Scenario, int]], jobs: int, on_done: Callable[[int], None] | None = None
+) -> list[ReplicationOutput]:
+    """Run (scenario, replication) tasks, in worker processes when ``jobs`` > 1, in task order."""
+    if jobs <= 1 or len(tasks) == 1:
+        out = []
+        for i, (scenario, rep) in enumerate(tasks):
+            out.append(replicate(scenario, rep))
+            if on_done is not None:
+                on_done(i)
+        return out
+    results: list[ReplicationOutput | None] = [None] * len(tasks)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+        futures = {pool.submit(replicate, s, r): i for i, (s, r) in enumerate(tasks)}
+        for future in as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            if on_done is not None:
+                on_done(i)
+    return [r for r in results if r is not None]
+
+
+def summarise(scenario: Scenario, outputs: list[ReplicationOutput], jobs: int, wall: float) -> RunResult:
+    """Combine the replications of one scenario into a ``RunResult``."""
+    warmup = scenario.warmup
+    reps = pd.concat([o.kpis for o in outputs], ignore_index=True)
+    reps.insert(0, "scenario", scenario.name)
+    records = pd.concat([o.travellers for o in outputs], ignore_index=True)
+    pooled = records[(records["arrival_min"] >= warmup) & records["release_min"].notna()]
+    summary = summarize(reps, with_totals(pooled), scenario.name, scenario.replications)
+    stages = summarize_pools(pd.concat([o.pools for o in outputs], ignore_index=True), scenario.name)
+    all_visits = pd.concat([o.visits for o in outputs], ignore_index=True)
+    for df in (records, all_visits):
+        for col in ("crossing", "direction", "flow", "side", "role", "stage", "pool"):
+            if col in df:
+                df[col] = df[col].astype("category")
+    entities = sum(o.entities for o in outputs)
+    sim_seconds = sum(o.sim_seconds for o in outputs)
+    manifest = {
+        "scenario": scenario.name,
+        "scenario_sha256": scenario_hash(scenario),
+        "seed": scenario.seed,
+        "replications": scenario.replications,
+        "horizon_min": scenario.horizon,
+        "warmup_min": warmup,
+        "start_weekday": scenario.start_weekday,
+        "jobs": jobs,
+        "versions": versions(),
+        "wall_time_s": round(wall, 3),
+        "entities": int(entities),
+        "entities_per_second": round(entities / wall, 1) if wall > 0 else None,
+        "engine_entities_per_second": round(entities / sim_seconds, 1) if sim_seconds > 0 else None,
+        "random_streams": "numpy PCG64 from SeedSequence(seed, spawn_key=(replication, stream, *source))",
+        "files": list(scenario.resolved_from),
+        "assumptions": list(scenario.assumptions),
+        "sources": list(scenario.sources),
+    }
+    return RunResult(scenario, summary, stages, reps, records, all_visits, manifest)
 
 
 def run(
@@ -117,57 +200,15 @@ def run(
     """
     scenario = with_overrides(scenario, replications, seed, days)
     wall0 = time.perf_counter()
-    net = compile_network(scenario)
-    groups = all_groups(net)
-    warmup, horizon = scenario.warmup, scenario.horizon
-    travellers, visits, kpis, pools = [], [], [], []
-    entities = 0
-    sim_seconds = 0.0
-    for done, rec in enumerate(_iter_records(scenario, jobs), start=1):
-        rec.check_conservation()
-        entities += rec.travellers
-        trav = traveller_frame(net, rec)
-        travellers.append(trav)
-        visits.append(visit_frame(net, rec))
-        k = replication_kpis(trav, warmup, horizon, groups)
-        k.insert(0, "replication", rec.replication)
-        kpis.append(k)
-        pools.append(pool_kpis(net, rec, warmup, horizon))
-        if progress is not None:
-            progress(done, scenario.replications)
-    sim_seconds = time.perf_counter() - wall0
-    reps = pd.concat(kpis, ignore_index=True)
-    reps.insert(0, "scenario", scenario.name)
-    records = pd.concat(travellers, ignore_index=True)
-    pooled = records[(records["arrival_min"] >= warmup) & records["release_min"].notna()]
-    from sim.analysis import _with_totals
+    count = [0]
 
-    summary = summarize(reps, _with_totals(pooled), scenario.name, scenario.replications)
-    stages = summarize_pools(pd.concat(pools, ignore_index=True), scenario.name)
-    all_visits = pd.concat(visits, ignore_index=True)
-    for df in (records, all_visits):
-        for col in ("crossing", "direction", "flow", "side", "role", "stage", "pool"):
-            if col in df:
-                df[col] = df[col].astype("category")
-    wall = time.perf_counter() - wall0
-    manifest = {
-        "scenario": scenario.name,
-        "scenario_sha256": scenario_hash(scenario),
-        "seed": scenario.seed,
-        "replications": scenario.replications,
-        "horizon_min": horizon,
-        "warmup_min": warmup,
-        "start_weekday": scenario.start_weekday,
-        "jobs": jobs,
-        "versions": versions(),
-        "wall_time_s": round(wall, 3),
-        "entities": int(entities),
-        "entities_per_second": round(entities / sim_seconds, 1) if sim_seconds > 0 else None,
-        "random_streams": "numpy PCG64 from SeedSequence(seed, spawn_key=(replication, stream, *source))",
-        "assumptions": list(scenario.assumptions),
-        "sources": list(scenario.sources),
-    }
-    return RunResult(scenario, summary, stages, reps, records, all_visits, manifest)
+    def tick(_: int) -> None:
+        count[0] += 1
+        if progress is not None:
+            progress(count[0], scenario.replications)
+
+    outputs = execute([(scenario, r) for r in range(scenario.replications)], jobs, tick)
+    return summarise(scenario, outputs, jobs, time.perf_counter() - wall0)
 
 
 def versions() -> dict[str, str]:
@@ -180,3 +221,88 @@ def versions() -> dict[str, str]:
         "platform": platform.platform(),
         "cpus": str(os.cpu_count()),
     }
+
+
+@dataclass
+class ComparisonResult:
+    """Runs of several scenarios with common random numbers, and their paired differences."""
+
+    baseline: RunResult
+    others: list[RunResult]
+    comparison: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def runs(self) -> list[RunResult]:
+        return [self.baseline, *self.others]
+
+    def write(self, out: str | Path) -> Path:
+        """Write each scenario's results in a subfolder, then comparison.csv and the manifest."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        for r in self.runs:
+            r.write(out / r.scenario.name)
+        write_csv(out / "comparison.csv", self.comparison)
+        write_json(out / "manifest.json", self.manifest)
+        return out
+
+
+def compare(
+    baseline: Scenario,
+    others: list[Scenario],
+    replications: int | None = None,
+    seed: int | None = None,
+    days: float | None = None,
+    jobs: int = 1,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ComparisonResult:
+    """Run ``baseline`` and ``others`` with the same seed and replications, and compare them.
+
+    Every scenario uses the baseline's seed (or ``seed``) so that replication r of each
+    shares its random numbers: the paired differences then measure the change itself.
+    """
+    wall0 = time.perf_counter()
+    names = [baseline.name, *(o.name for o in others)]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        from sim.errors import Problem, ScenarioError
+
+        raise ScenarioError(
+            [
+                Problem(
+                    "", None, "name", f"scenario name {d!r} is used twice; give each compared scenario its own name"
+                )
+                for d in duplicates
+            ]
+        )
+    seed = baseline.seed if seed is None else seed
+    replications = baseline.replications if replications is None else replications
+    scenarios = [with_overrides(s, replications, seed, days) for s in [baseline, *others]]
+    tasks = [(s, r) for s in scenarios for r in range(replications)]
+    done: dict[str, int] = {}
+
+    def tick(i: int) -> None:
+        name = tasks[i][0].name
+        done[name] = done.get(name, 0) + 1
+        if progress is not None:
+            progress(name, done[name], replications)
+
+    outputs = execute(tasks, jobs, tick)
+    wall = time.perf_counter() - wall0
+    results = [
+        summarise(s, outputs[k * replications : (k + 1) * replications], jobs, wall) for k, s in enumerate(scenarios)
+    ]
+    base, rest = results[0], results[1:]
+    table = pd.concat([compare_replications(base.replications, r.replications) for r in rest], ignore_index=True)
+    manifest = {
+        "baseline": base.scenario.name,
+        "scenarios": [r.scenario.name for r in results],
+        "scenario_sha256": {r.scenario.name: r.manifest["scenario_sha256"] for r in results},
+        "seed": seed,
+        "replications": replications,
+        "common_random_numbers": True,
+        "interval": "95% paired-t over replications",
+        "versions": versions(),
+        "wall_time_s": round(time.perf_counter() - wall0, 3),
+    }
+    return ComparisonResult(base, rest, table, manifest)

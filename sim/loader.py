@@ -272,9 +272,14 @@ def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pr
     templates = data.get("crossing_templates") or {}
     if isinstance(crossings, list) and isinstance(templates, dict):
         for i, item in enumerate(crossings):
-            if not isinstance(item, dict) or item.get("template") is None:
+            if not isinstance(item, dict):
                 continue
-            name = item["template"]
+            name = item.get("template")
+            if name is None:
+                # a crossing without a template takes the one named after its kind, if any
+                name = f"{item.get('category')}_{item.get('mode', 'road')}"
+                if name not in templates:
+                    continue
             if not isinstance(name, str) or name not in templates:
                 known = ", ".join(sorted(templates)) or "none defined"
                 problems.append(

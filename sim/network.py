@@ -56,6 +56,7 @@ class Source:
     key: tuple[str, ...]
     rates_args: tuple[float, list[float] | None, list[float] | None] | None
     times: list[float] | None
+    crossing_def: Crossing | None  # set when arrivals follow this crossing's opening hours
     before_zone: list[StepPlan]
     after_zone: list[StepPlan]
     zone: int | None
@@ -87,37 +88,21 @@ def compile_network(scenario: Scenario) -> Network:
     zone_index: dict[tuple[str, str], int] = {}
     occurrences: dict[tuple[str, str, str], int] = {}
 
+    pending: list[tuple[tuple, Crossing, Step, PoolRef | None, bool]] = []
+    gates: set[int] = set()
+
     def pool_of(c: Crossing, direction: str, step: Step, ref: PoolRef | None, secondary: bool) -> int:
         key = (c.id, direction, step.side, step.role, step.stage, ref.pool if ref else SHARED_POOL, secondary)
         if key not in pool_index:
-            if ref is None:
-                initial, times, caps = UNLIMITED, [], []
-            else:
-                by_hour = tuple(pool_capacity_by_hour(ref))
-                initial, times, caps = capacity_schedule(by_hour, c, scenario.horizon)
-            pool_index[key] = len(net.pools)
-            net.pools.append(
-                PoolInfo(
-                    len(net.pools),
-                    c.id,
-                    direction,
-                    step.side,
-                    step.role,
-                    step.stage,
-                    key[5],
-                    secondary,
-                    initial,
-                    times,
-                    caps,
-                )
-            )
+            pool_index[key] = len(pending)
+            pending.append((key, c, step, ref, secondary))
         return pool_index[key]
 
-    def plan(c: Crossing, direction: str, step: Step) -> StepPlan:
+    def plan(c: Crossing, direction: str, flow: str, step: Step) -> StepPlan:
         stage_def = scenario.stages[step.stage]
         primary = pool_of(c, direction, step, step.pool, False)
         secondary = None
-        if stage_def.secondary is not None or any(o.secondary is not None for o in stage_def.flows.values()):
+        if stage_def.for_flow(flow, step.side)[3] is not None:
             secondary = pool_of(c, direction, step, step.secondary_pool, True)
         return StepPlan(primary, step.stage, step.side, stage_def, secondary)
 
@@ -151,9 +136,25 @@ def compile_network(scenario: Scenario) -> Network:
                         _profile(scenario, demand.weekly, scenario.profiles.weekly),
                     ),
                     times=None if demand.times is None else sorted(demand.times),
-                    before_zone=[plan(crossing, direction, s) for s in route.before_zone],
-                    after_zone=[plan(crossing, direction, s) for s in route.after_zone],
+                    crossing_def=crossing if demand.during_hours else None,
+                    before_zone=[plan(crossing, direction, demand.flow, s) for s in route.before_zone],
+                    after_zone=[plan(crossing, direction, demand.flow, s) for s in route.after_zone],
                     zone=zone,
                 )
             )
+            # opening hours gate the first control of a route; later ones clear those inside
+            first = (net.sources[-1].before_zone + net.sources[-1].after_zone)[:1]
+            gates.update(p.pool for p in first)
+
+    weekday = WEEKDAYS.index(scenario.start_weekday)
+    for index, (key, c, step, ref, secondary) in enumerate(pending):
+        if ref is None:
+            initial, times, caps = UNLIMITED, [], []
+        else:
+            by_hour = tuple(pool_capacity_by_hour(ref))
+            hours_of = c if index in gates else c.model_copy(update={"hours": "24h", "open_days": None})
+            initial, times, caps = capacity_schedule(by_hour, hours_of, scenario.horizon, weekday)
+        net.pools.append(
+            PoolInfo(index, c.id, key[1], step.side, step.role, step.stage, key[5], secondary, initial, times, caps)
+        )
     return net

@@ -86,16 +86,16 @@ def build_route(scenario: Scenario, index: int, crossing: Crossing, direction: s
                 f"no servers for stage {stage!r} and flow {flow!r} (regime {regime_name!r}, {direction}); "
                 f"add servers.{stage}",
             )
-        if pool.spec == "lanes" and side.lanes is None:
+        if isinstance(pool.spec, str) and side.lanes is None:
             raise RouteError(
                 ("crossings", index, "sides", side_name, "lanes"),
-                f"servers.{stage} says 'lanes' but the side has no lanes",
+                f"servers.{stage} counts in lanes but the side has no lanes",
             )
         secondary = _pool(side_name, side, stage, flow, side.secondary_servers)
-        if secondary is not None and secondary.spec == "lanes" and side.lanes is None:
+        if secondary is not None and isinstance(secondary.spec, str) and side.lanes is None:
             raise RouteError(
                 ("crossings", index, "sides", side_name, "lanes"),
-                f"secondary_servers.{stage} says 'lanes' but the side has no lanes",
+                f"secondary_servers.{stage} counts in lanes but the side has no lanes",
             )
         return Step(side_name, role, stage, pool, secondary)
 
@@ -113,8 +113,10 @@ def build_route(scenario: Scenario, index: int, crossing: Crossing, direction: s
 def pool_capacity_by_hour(pool: PoolRef) -> list[int]:
     """Servers in a pool for each hour of the day (before opening hours apply)."""
     spec = pool.spec
-    if spec == "lanes":
-        return [int(pool.lanes or 0)] * 24
+    if isinstance(spec, str):  # "lanes" or "lanes * share"
+        share = float(spec.split("*")[1]) if "*" in spec else 1.0
+        lanes = int(pool.lanes or 0)
+        return [max(1, round(lanes * share)) if share > 0 else 0] * 24
     if isinstance(spec, list):
         return [int(x) for x in spec]
     return [int(spec)] * 24

@@ -34,12 +34,15 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
+LANES_PATTERN = r"^lanes(\s*\*\s*(0|[1-9]\d*)?(\.\d+)?)?$"
+
 PoolSpec = Annotated[
-    Count | Annotated[list[Count], Field(min_length=24, max_length=24)] | Literal["lanes"],
+    Count | Annotated[list[Count], Field(min_length=24, max_length=24)] | Annotated[str, Field(pattern=LANES_PATTERN)],
     BeforeValidator(_no_bool),
 ]
-"""Servers in one pool: a count, 24 counts (one per hour of the day: a shift plan), or
-``lanes`` (as many as the side's lanes)."""
+"""Servers in one pool: a count, 24 counts (one per hour of the day: a shift plan),
+``lanes`` (as many as the side's lanes) or ``lanes * 0.5`` (that share of them, rounded, at
+least 1) so that one template fits crossings of every size."""
 
 StagePools = PoolSpec | dict[Identifier, PoolSpec]
 """Servers of one stage on one side: one pool shared by all flows, or a pool per flow
@@ -81,8 +84,19 @@ class StageTimes(Strict):
     secondary: Secondary | None = None
 
 
+class SideStageTimes(StageTimes):
+    """One country's variant of a stage, with its own per-flow overrides."""
+
+    flows: dict[Identifier, StageTimes] = Field(default_factory=dict)
+
+
 class ControlStage(Strict):
-    """One control (border, customs, sanitary...): service time = per vehicle + per person."""
+    """One control (border, customs, sanitary...): service time = per vehicle + per person.
+
+    Values resolve from the most specific: ``sides.<side>.flows.<flow>``, then
+    ``sides.<side>``, then ``flows.<flow>``, then the stage itself; so one country's customs
+    can check a share of trucks while the other's checks none.
+    """
 
     description: str = ""
     per_vehicle: Distribution = Field(default_factory=lambda: Constant(value=0))
@@ -90,18 +104,27 @@ class ControlStage(Strict):
     select: Share = Field(default=1.0, description="Share of travellers checked (risk-based selection).")
     secondary: Secondary | None = None
     flows: dict[Identifier, StageTimes] = Field(default_factory=dict)
+    sides: dict[SideName, SideStageTimes] = Field(default_factory=dict)
 
-    def for_flow(self, flow: str) -> tuple[Any, Any, float, Secondary | None]:
-        """Return (per_vehicle, per_person, select, secondary) as they apply to ``flow``."""
-        o = self.flows.get(flow)
-        if o is None:
-            return self.per_vehicle, self.per_person, self.select, self.secondary
-        return (
-            o.per_vehicle if o.per_vehicle is not None else self.per_vehicle,
-            o.per_person if o.per_person is not None else self.per_person,
-            o.select if o.select is not None else self.select,
-            o.secondary if o.secondary is not None else self.secondary,
-        )
+    def for_flow(self, flow: str, side: str | None = None) -> tuple[Any, Any, float, Secondary | None]:
+        """Return (per_vehicle, per_person, select, secondary) as they apply to ``flow`` at ``side``."""
+        layers: list[StageTimes] = []
+        side_def = self.sides.get(side) if side is not None else None
+        if side_def is not None:
+            if flow in side_def.flows:
+                layers.append(side_def.flows[flow])
+            layers.append(side_def)
+        if flow in self.flows:
+            layers.append(self.flows[flow])
+        values = []
+        for field in ("per_vehicle", "per_person", "select", "secondary"):
+            value = getattr(self, field)
+            for layer in layers:
+                if getattr(layer, field) is not None:
+                    value = getattr(layer, field)
+                    break
+            values.append(value)
+        return values[0], values[1], values[2], values[3]
 
 
 class StageList(Strict):
@@ -212,6 +235,9 @@ class Crossing(Strict):
     lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)] | None = None
     hours: OpeningHours = Field(default="24h", description="24h or HH:MM-HH:MM (may pass midnight).")
+    open_days: list[Weekday] | None = Field(
+        default=None, description="Weekdays the crossing opens (hours apply on those days); every day when omitted."
+    )
     closed: list[Closure] = Field(default_factory=list)
     neutral_zone: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
         default=None,
@@ -253,6 +279,11 @@ class Demand(Strict):
     )
     hourly: Identifier | HourProfile | None = None
     weekly: Identifier | WeekProfile | None = None
+    during_hours: bool = Field(
+        default=True,
+        description="Travellers time their trips to the opening hours: no arrivals while the crossing is "
+        "shut by its hours or days (closures still catch them). The week's volume is kept.",
+    )
     source: str = ""
 
     @model_validator(mode="after")

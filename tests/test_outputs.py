@@ -15,7 +15,7 @@ from sim.analysis import SUMMARY_COLUMNS
 from sim.loader import scenario_hash
 from sim.output import atomic_write
 
-SCENARIOS = sorted(Path("scenarios").glob("*.yaml"))
+SCENARIOS = sorted(Path(__file__).resolve().parent.parent.joinpath("scenarios").rglob("*.yaml"))
 
 
 def test_run_command_writes_every_file(tmp_path):
@@ -110,7 +110,7 @@ def test_schema_command_exports_json_schema():
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_scenario_validates_and_runs(path):
     s = sim.load_scenario(path)
-    r = sim.run(s, replications=1, days=1.5)
+    r = sim.run(s, replications=1, days=0.5)
     total = r.summary.query("crossing == 'ALL' and flow == 'ALL'").iloc[0]
     assert total["arrivals"] > 0
     assert total["completed"] > 0

@@ -1,0 +1,93 @@
+"""Paired comparison of scenarios run with common random numbers.
+
+Replication r of every scenario uses the same random streams, so the difference between two
+scenarios in replication r is mostly the effect of the change, not noise. The interval
+here is the paired-t interval over replications of those differences.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis import KEYS, t_quantile
+
+METRICS = ("throughput_per_day", "wait_mean_min", "wait_p95_min", "time_in_system_mean_min", "persons_per_day")
+
+COMPARISON_COLUMNS = [
+    "scenario",
+    "baseline",
+    *KEYS,
+    "metric",
+    "replications",
+    "baseline_value",
+    "value",
+    "diff",
+    "diff_ci95_low",
+    "diff_ci95_high",
+    "pct_change",
+    "significant",
+]
+
+
+def paired_interval(diffs: np.ndarray) -> tuple[float, float, float]:
+    """(mean difference, low, high) of the 95% paired-t interval; NaN bounds with < 2 pairs."""
+    d = diffs[~np.isnan(diffs)]
+    if len(d) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(d.mean())
+    if len(d) < 2:
+        return mean, math.nan, math.nan
+    half = t_quantile(0.975, len(d) - 1) * float(d.std(ddof=1)) / math.sqrt(len(d))
+    return mean, mean - half, mean + half
+
+
+def compare_replications(
+    baseline: pd.DataFrame, other: pd.DataFrame, metrics: tuple[str, ...] = METRICS
+) -> pd.DataFrame:
+    """One row per (crossing, direction, flow, metric): paired differences of ``other`` - ``baseline``.
+
+    Both frames are ``replications.csv`` tables. Groups present in only one scenario get a
+    row with the other side's value missing.
+    """
+    base_name = str(baseline["scenario"].iloc[0])
+    name = str(other["scenario"].iloc[0])
+    cols = ["replication", *KEYS, *metrics]
+    merged = baseline[cols].merge(other[cols], on=["replication", *KEYS], how="outer", suffixes=("_base", "_other"))
+    rows = []
+    for key, g in merged.groupby(KEYS, sort=False):
+        for metric in metrics:
+            b = g[f"{metric}_base"].to_numpy(dtype=float)
+            o = g[f"{metric}_other"].to_numpy(dtype=float)
+            diff, low, high = paired_interval(o - b)
+            base_value = float(np.nanmean(b)) if not np.isnan(b).all() else math.nan
+            value = float(np.nanmean(o)) if not np.isnan(o).all() else math.nan
+            pct = 100.0 * diff / base_value if base_value and not math.isnan(base_value) else math.nan
+            rows.append(
+                {
+                    "scenario": name,
+                    "baseline": base_name,
+                    **dict(zip(KEYS, key, strict=True)),
+                    "metric": metric,
+                    "replications": int((~np.isnan(o - b)).sum()),
+                    "baseline_value": base_value,
+                    "value": value,
+                    "diff": diff,
+                    "diff_ci95_low": low,
+                    "diff_ci95_high": high,
+                    "pct_change": pct,
+                    "significant": bool(low > 0 or high < 0) if not math.isnan(low) else False,
+                }
+            )
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def unpaired_halfwidth(a: np.ndarray, b: np.ndarray) -> float:
+    """Half-width of the 95% Welch interval for mean(b) - mean(a), ignoring the pairing."""
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if va + vb > 0 else len(a) + len(b) - 2
+    return t_quantile(0.975, int(max(1, math.floor(df)))) * se
