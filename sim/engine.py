@@ -10,11 +10,13 @@ pool), and turned into arrays after the run.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
+from heapq import heappush
 
 import numpy as np
 import simpy
-from simpy.core import URGENT
-from simpy.events import Event, Timeout
+from simpy.core import NORMAL, URGENT
+from simpy.events import Event
 
 from sim.arrivals import arrival_times, follow_opening_hours, hourly_rates
 from sim.network import Network, Source, StepPlan
@@ -39,12 +41,32 @@ class Traveller:
         self.zone: NeutralZone | None = None
 
 
+class _Due:
+    """A service completion on SimPy's event queue: the least an event needs to be processed.
+
+    ``Environment.step`` pops it, sets the clock, and calls its callbacks with it. Creating
+    one of these and pushing it costs a fraction of a ``Timeout``, and service completions
+    are most of a run's events.
+    """
+
+    __slots__ = ("callbacks", "_value")
+    _ok = True
+
+    def __init__(self, callback: Callable[[_Due], None], value: Traveller | int):
+        self.callbacks = [callback]
+        self._value = value
+
+
 class Pool:
     """``cap`` servers with one FIFO queue; the capacity follows the staffing schedule."""
 
-    __slots__ = ("env", "model", "cap", "busy", "queue", "tids", "enters", "starts", "ends", "leaves", "_done")
+    __slots__ = (
+        "env", "model", "cap", "busy", "queue", "tids", "enters", "starts", "ends", "leaves", "_done", "_heap", "_eid",
+    )
 
     def __init__(self, env: simpy.Environment, model: Engine, cap: int):
+        self._heap = env._queue
+        self._eid = env._eid
         self.env = env
         self.model = model
         self.cap = cap
@@ -73,9 +95,9 @@ class Pool:
         if zone is not None:
             tr.zone = None
             zone.leave()
-        Timeout(self.env, tr.route[tr.pos][1], tr).callbacks.append(self._done)
+        heappush(self._heap, (self.env._now + tr.route[tr.pos][1], NORMAL, next(self._eid), _Due(self._done, tr)))
 
-    def done(self, event: Timeout) -> None:
+    def done(self, event: _Due) -> None:
         tr = event._value
         tr.t_end = self.env._now
         pos = tr.pos + 1
@@ -250,11 +272,11 @@ class Engine:
         self.released += 1
         del self.alive[tr.tid]
 
-    def _arrive(self, event: Timeout) -> None:
+    def _arrive(self, event: _Due) -> None:
         i = event._value
         env = self.env
         if i + 1 < len(self.arrival):
-            Timeout(env, self.arrival[i + 1] - env._now, i + 1).callbacks.append(self._arrive)
+            heappush(env._queue, (self.arrival[i + 1], NORMAL, next(env._eid), _Due(self._arrive, i + 1)))
         tr = Traveller(i, self._route(i))
         self.alive[i] = tr
         self.arrived += 1
@@ -284,7 +306,7 @@ class Engine:
                 self._schedule_capacity(pool, info.change_times, info.change_caps)
         if len(self.arrival):
             self.arrival_list = self.arrival.tolist()
-            Timeout(env, self.arrival_list[0], 0).callbacks.append(self._arrive)
+            heappush(env._queue, (self.arrival_list[0], NORMAL, next(env._eid), _Due(self._arrive, 0)))
             self.arrival = self.arrival_list  # type: ignore[assignment]
         env.run(until=self.net.scenario.horizon)
         return self._records()
