@@ -90,6 +90,7 @@ def schema(out: Path | None) -> None:
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Results folder [results/<scenario name>].")
 @click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--no-report", is_flag=True, help="Skip the charts and report.html (bordersim report makes them later).")
 def run_cmd(
     scenario_file: Path,
     replications: int | None,
@@ -98,6 +99,7 @@ def run_cmd(
     out: Path | None,
     jobs: int,
     quiet: bool,
+    no_report: bool,
 ) -> None:
     """Run a scenario's replications and write summary, stages, records and manifest."""
     import sim
@@ -122,7 +124,7 @@ def run_cmd(
             jobs=jobs,
             progress=lambda done, _total: progress.update(task, completed=done),
         )
-    folder = result.write(out or Path("results") / result.scenario.name)
+    folder = result.write(out or Path("results") / result.scenario.name, report=not no_report)
     m = result.manifest
     click.echo(
         f"{m['scenario']}: {m['replications']} replications of {m['horizon_min'] / 1440:g} days, "
@@ -139,6 +141,7 @@ def run_cmd(
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Results folder [results/compare-<baseline>].")
 @click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--no-report", is_flag=True, help="Skip the charts and report.html (bordersim report makes them later).")
 def compare_cmd(
     baseline_file: Path,
     other_files: tuple[Path, ...],
@@ -148,6 +151,7 @@ def compare_cmd(
     out: Path | None,
     jobs: int,
     quiet: bool,
+    no_report: bool,
 ) -> None:
     """Compare scenarios against a baseline with common random numbers and paired 95% intervals."""
     from sim.errors import ScenarioError
@@ -155,7 +159,11 @@ def compare_cmd(
     from sim.loader import load_scenario
 
     scenarios, problems = [], []
-    for f in (baseline_file, *other_files):
+    # a glob such as scenarios/kz_ru_*.yaml may name the baseline again: run it once
+    others = [f for f in other_files if f.resolve() != baseline_file.resolve()]
+    if not others:
+        raise click.UsageError("name at least one scenario besides the baseline")
+    for f in (baseline_file, *others):
         try:
             scenarios.append(load_scenario(f))
         except ScenarioError as err:
@@ -182,7 +190,7 @@ def compare_cmd(
         result = compare(
             scenarios[0], scenarios[1:], replications=replications, seed=seed, days=days, jobs=jobs, progress=tick
         )
-    folder = result.write(out or Path("results") / f"compare-{scenarios[0].name}")
+    folder = result.write(out or Path("results") / f"compare-{scenarios[0].name}", report=not no_report)
     _print_comparison(result)
     m = result.manifest
     click.echo(
@@ -209,3 +217,18 @@ def _print_comparison(result) -> None:  # noqa: ANN001 - ComparisonResult, impor
             f"[{row.diff_ci95_low:+.1f}, {row.diff_ci95_high:+.1f}]",
         )
     Console(width=max(Console().width, 130)).print(table)
+
+
+@main.command("report")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
+def report_cmd(folder: Path, jobs: int) -> None:
+    """Rebuild the charts and report.html of a results folder from its files."""
+    from sim.report import ReportError, build_report
+
+    try:
+        out = build_report(folder, jobs)
+    except ReportError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"report: {out}")

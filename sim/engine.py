@@ -61,7 +61,19 @@ class Pool:
     """``cap`` servers with one FIFO queue; the capacity follows the staffing schedule."""
 
     __slots__ = (
-        "env", "model", "cap", "busy", "queue", "tids", "enters", "starts", "ends", "leaves", "_done", "_heap", "_eid",
+        "env",
+        "model",
+        "cap",
+        "busy",
+        "queue",
+        "tids",
+        "enters",
+        "starts",
+        "ends",
+        "leaves",
+        "_done",
+        "_heap",
+        "_eid",
     )
 
     def __init__(self, env: simpy.Environment, model: Engine, cap: int):

@@ -50,17 +50,53 @@ class RunResult:
     visits: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
 
-    def write(self, out: str | Path) -> Path:
-        """Write the tables, the records and the manifest (last) into folder ``out``."""
+    @property
+    def crossings(self) -> pd.DataFrame:
+        """The crossings as the results describe them (for charts and reports)."""
+        return crossings_frame(self.scenario)
+
+    def write(self, out: str | Path, report: bool = True) -> Path:
+        """Write the tables, the records, the manifest, then charts and ``report.html`` into ``out``."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
+        write_csv(out / "crossings.csv", self.crossings)
         write_csv(out / "summary.csv", self.summary)
         write_csv(out / "stages.csv", self.stages)
         write_csv(out / "replications.csv", self.replications)
         write_parquet(out / "records.parquet", self.records)
         write_parquet(out / "visits.parquet", self.visits)
         write_json(out / "manifest.json", self.manifest)
+        if report:
+            from sim.report import run_report
+
+            run_report(out)
         return out
+
+
+def crossings_frame(scenario: Scenario) -> pd.DataFrame:
+    rows = []
+    for c in scenario.crossings:
+        a, b = c.sides["a"], c.sides["b"]
+        name = c.name or " / ".join(n for n in (a.name, b.name) if n)
+        rows.append(
+            {
+                "id": c.id,
+                "name": name,
+                "category": c.category,
+                "mode": c.mode,
+                "regime": scenario.regime_of(c),
+                "hours": c.hours,
+                "region_a": a.region,
+                "region_b": b.region,
+                "lanes_a": a.lanes,
+                "lanes_b": b.lanes,
+                "neutral_zone": c.neutral_zone,
+                "lat": c.lat,
+                "lon": c.lon,
+                "source": c.source,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def with_overrides(
@@ -236,14 +272,18 @@ class ComparisonResult:
     def runs(self) -> list[RunResult]:
         return [self.baseline, *self.others]
 
-    def write(self, out: str | Path) -> Path:
-        """Write each scenario's results in a subfolder, then comparison.csv and the manifest."""
+    def write(self, out: str | Path, report: bool = True) -> Path:
+        """Write each scenario's results in a subfolder, comparison.csv, the manifest, then the reports."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         for r in self.runs:
-            r.write(out / r.scenario.name)
+            r.write(out / r.scenario.name, report=False)
         write_csv(out / "comparison.csv", self.comparison)
         write_json(out / "manifest.json", self.manifest)
+        if report:
+            from sim.report import comparison_report
+
+            comparison_report(out, jobs=self.manifest.get("jobs", 1))
         return out
 
 
@@ -301,6 +341,7 @@ def compare(
         "seed": seed,
         "replications": replications,
         "common_random_numbers": True,
+        "jobs": jobs,
         "interval": "95% paired-t over replications",
         "versions": versions(),
         "wall_time_s": round(time.perf_counter() - wall0, 3),

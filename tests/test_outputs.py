@@ -36,6 +36,7 @@ def test_run_command_writes_every_file(tmp_path):
             "--out",
             str(out),
             "--quiet",
+            "--no-report",
         ],
         capture_output=True,
         text=True,
@@ -44,6 +45,7 @@ def test_run_command_writes_every_file(tmp_path):
     assert str(out) in proc.stdout
     names = {p.name for p in out.iterdir()}
     assert names == {
+        "crossings.csv",
         "summary.csv",
         "stages.csv",
         "replications.csv",

@@ -11,7 +11,7 @@ from tests.conftest import run_dict
 
 def _short(s: sim.Scenario, **update) -> dict:
     data = s.model_dump(by_alias=True)
-    data.update({"horizon": "3 d", "warmup": "12 h", "replications": 3, **update})
+    data.update({"horizon": "36 h", "warmup": "6 h", "replications": 3, **update})
     return data
 
 

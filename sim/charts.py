@@ -1,0 +1,316 @@
+"""Charts of run and comparison results, drawn from the tables a run writes to disk.
+
+Each function takes DataFrames and returns a matplotlib ``Figure``, so the report, the
+command line and tests draw the same pictures. Titles, axis labels with units and legends
+are on every chart, sized to stay readable when printed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+plt.rcParams.update(
+    {
+        "figure.dpi": 110,
+        "savefig.dpi": 110,
+        "font.size": 10,
+        "axes.titlesize": 11,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
+
+COLOURS = plt.get_cmap("tab10").colors
+MAX_FLOWS = 6
+
+
+def _colour(i: int) -> tuple[float, float, float]:
+    return COLOURS[i % len(COLOURS)]
+
+
+def _short(name: str, n: int = 34) -> str:
+    return name if len(name) <= n else name[: n - 1] + "…"
+
+
+def wait_ecdf(records: dict[str, pd.DataFrame], warmup: float) -> Figure:
+    """Empirical distribution of waits per flow, one line per scenario, with the p95 marked."""
+    waits: dict[str, dict[str, np.ndarray]] = {}
+    counts: dict[str, int] = {}
+    for name, r in records.items():
+        d = r[(r["arrival_min"] >= warmup) & r["release_min"].notna()]
+        groups = d.groupby(d["flow"].astype(str), observed=True)["wait_min"]
+        waits[name] = {flow: g.to_numpy() for flow, g in groups}
+        for flow, w in waits[name].items():
+            counts[flow] = counts.get(flow, 0) + len(w)
+    flows = sorted(counts, key=lambda f: -counts[f])[:MAX_FLOWS]
+    cols = min(3, max(1, len(flows)))
+    rows = max(1, math.ceil(len(flows) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    for ax, flow in zip(axes.flat, flows, strict=False):
+        upper = 0.0
+        for i, name in enumerate(waits):
+            w = waits[name].get(flow, np.empty(0))
+            if len(w) == 0:
+                continue
+            # the ECDF at 2,000 levels: the same curve as every point, at a fraction of the ink
+            y = np.linspace(0.0, 1.0, 2001)
+            x = np.quantile(w, y, method="inverted_cdf")
+            ax.step(x, y, where="post", color=_colour(i), label=_short(name), linewidth=1.6)
+            p95 = float(np.quantile(w, 0.95))
+            ax.axvline(p95, color=_colour(i), linestyle="--", linewidth=1)
+            ax.plot([p95], [0.95], marker="o", color=_colour(i), markersize=4)
+            upper = max(upper, float(np.quantile(w, 0.995)))
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xlim(0, max(upper * 1.2, 2.0))
+        ax.set_ylim(0, 1.01)
+        ax.set_title(flow.replace("_", " "))
+        ax.set_xlabel("wait (minutes; log scale above 1)")
+        ax.set_ylabel("share of travellers")
+    for ax in list(axes.flat)[len(flows) :]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False)
+    fig.suptitle("Distribution of waits by flow (dashed line and dot: 95th percentile)")
+    fig.tight_layout(rect=(0, 0.08 if len(labels) <= 3 else 0.13, 1, 0.95))
+    return fig
+
+
+def throughput_by_category(summaries: dict[str, pd.DataFrame], crossings: pd.DataFrame) -> Figure:
+    """Vehicles (and trains, vessels) leaving per day, by crossing category and mode, per scenario."""
+    kinds = crossings.assign(kind=crossings["category"] + " " + crossings["mode"])[["id", "kind"]]
+    frames = []
+    for name, s in summaries.items():
+        rows = s[(s["crossing"] != "ALL") & (s["direction"] == "ALL") & (s["flow"] == "ALL")]
+        t = rows.merge(kinds, left_on="crossing", right_on="id").groupby("kind")["throughput_per_day"].sum()
+        frames.append(t.rename(name))
+    table = pd.concat(frames, axis=1).fillna(0.0)
+    fig, ax = plt.subplots(figsize=(max(6.5, 1.2 * len(table) * max(1, len(summaries)) ** 0.5 + 3), 4.2))
+    width = 0.8 / max(1, len(summaries))
+    x = np.arange(len(table))
+    for i, name in enumerate(table.columns):
+        ax.bar(x + (i - (len(table.columns) - 1) / 2) * width, table[name], width, label=_short(name), color=_colour(i))
+    ax.set_xticks(x, [k.replace(" ", "\n") for k in table.index])
+    ax.set_ylabel("throughput (leaving per day)")
+    ax.set_xlabel("crossing category and mode")
+    ax.set_title("Throughput per day by crossing category and mode")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _queue_by_hour(visits: pd.DataFrame, warmup: float, horizon: float) -> np.ndarray:
+    """Mean number waiting (all pools together) in each hour of the day, over the window."""
+    v = visits
+    enter = np.clip(v["enter_min"].to_numpy(), warmup, horizon)
+    start = np.clip(np.where(np.isnan(v["start_min"]), horizon, v["start_min"]), warmup, horizon)
+    keep = start > enter
+    enter, start = enter[keep], start[keep]
+    hours = int(math.ceil(horizon / 60.0))
+    # waiting time falling in each absolute hour: the partial first and last hours of each
+    # wait, plus 60 minutes for every whole hour in between (a difference array)
+    edges = np.arange(hours + 1) * 60.0
+    area = np.zeros(hours)
+    first = np.minimum((enter // 60).astype(int), hours - 1)
+    last = np.minimum((start // 60).astype(int), hours - 1)
+    same = first == last
+    np.add.at(area, first[same], (start - enter)[same])
+    diff = ~same
+    np.add.at(area, first[diff], edges[first[diff] + 1] - enter[diff])
+    np.add.at(area, last[diff], start[diff] - edges[last[diff]])
+    cover = np.zeros(hours + 1)
+    np.add.at(cover, first[diff] + 1, 1)
+    np.add.at(cover, last[diff], -1)
+    area += np.cumsum(cover)[:hours] * 60.0
+    replications = max(1, v["replication"].nunique())
+    observed = np.clip(edges[1:], warmup, horizon) - np.clip(edges[:-1], warmup, horizon)
+    by_hour = np.zeros(24)
+    minutes = np.zeros(24)
+    np.add.at(by_hour, np.arange(hours) % 24, area)
+    np.add.at(minutes, np.arange(hours) % 24, observed * replications)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(minutes > 0, by_hour / minutes, np.nan)
+
+
+def day_profile(
+    records: dict[str, pd.DataFrame], visits: dict[str, pd.DataFrame], warmup: float, horizon: float
+) -> Figure:
+    """Mean wait by hour of arrival and mean number waiting by hour of day; peak hours shaded."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    peak_hours: list[int] = []
+    for i, (name, r) in enumerate(records.items()):
+        d = r[(r["arrival_min"] >= warmup) & r["release_min"].notna()]
+        hour = ((d["arrival_min"] // 60) % 24).astype(int)
+        wait = d.groupby(hour)["wait_min"].mean().reindex(range(24))
+        if i == 0:
+            arrivals = hour.value_counts().reindex(range(24), fill_value=0)
+            peak_hours = sorted(arrivals.sort_values(ascending=False).index[:4].tolist())
+            peak = d[hour.isin(peak_hours)]["wait_min"].mean()
+            off = d[~hour.isin(peak_hours)]["wait_min"].mean()
+            ax1.text(
+                0.02,
+                0.97,
+                f"{_short(name, 26)}: peak {peak:.1f} min, off-peak {off:.1f} min",
+                transform=ax1.transAxes,
+                va="top",
+                fontsize=8,
+            )
+        ax1.plot(range(24), wait.to_numpy(), marker="o", markersize=3, color=_colour(i), label=_short(name))
+        ax2.plot(
+            range(24),
+            _queue_by_hour(visits[name], warmup, horizon),
+            marker="o",
+            markersize=3,
+            color=_colour(i),
+            label=_short(name),
+        )
+    for ax in (ax1, ax2):
+        for h in peak_hours:
+            ax.axvspan(h - 0.5, h + 0.5, color="orange", alpha=0.12, linewidth=0)
+        ax.set_xticks(range(0, 24, 3))
+        ax.set_xlabel("hour of the day")
+        ax.set_xlim(-0.5, 23.5)
+    ax1.set_ylabel("mean wait (minutes)")
+    ax1.set_title("Mean wait by hour of arrival")
+    ax2.set_ylabel("mean number waiting (all booths)")
+    ax2.set_title("Queue length by hour of day")
+    ax2.legend(frameon=False, fontsize=8)
+    fig.suptitle("The day's profile (shaded: the 4 busiest arrival hours, the peak)")
+    fig.tight_layout()
+    return fig
+
+
+def utilization_heatmap(stages: pd.DataFrame, top: int = 25) -> Figure:
+    """Utilization per crossing and post stage (busiest pool of each), the busiest crossings first."""
+    s = stages[~stages["secondary"].astype(bool)].copy()
+    s["post"] = (
+        "side "
+        + s["side"].astype(str)
+        + ", "
+        + s["role"].astype(str)
+        + "\n"
+        + s["stage"].astype(str).str.replace("_", " ")
+    )
+    table = s.pivot_table(index="crossing", columns="post", values="utilization", aggfunc="max")
+    table = table.loc[table.max(axis=1).sort_values(ascending=False).index[:top]]
+    fig, ax = plt.subplots(figsize=(min(13, max(6.5, 1.05 * table.shape[1] + 4.5)), 0.3 * len(table) + 2.2))
+    im = ax.imshow(table.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(table.shape[1]), table.columns, fontsize=8)
+    ax.set_yticks(range(len(table)), [_short(c, 40) for c in table.index], fontsize=8)
+    for (r, c), value in np.ndenumerate(table.to_numpy(dtype=float)):
+        if not np.isnan(value):
+            ax.text(
+                c, r, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < 0.6 else "black"
+            )
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, label="utilization (busy share of booth time)")
+    ax.set_xlabel("side, role and stage")
+    ax.set_title(f"Stage utilization: the {len(table)} busiest crossings (busiest pool of each)")
+    fig.tight_layout()
+    return fig
+
+
+FOREST_METRICS = {
+    "time_in_system_mean_min": "time in system (min)",
+    "wait_p95_min": "95th percentile wait (min)",
+    "throughput_per_day": "throughput (per day)",
+}
+
+
+def forest(comparison: pd.DataFrame) -> Figure:
+    """Border-wide differences from the baseline with their 95% paired intervals, per flow and metric."""
+    c = comparison[(comparison["crossing"] == "ALL") & (comparison["direction"] == "ALL")]
+    scenarios = list(dict.fromkeys(c["scenario"]))
+    flows = list(dict.fromkeys(c["flow"]))
+    fig, axes = plt.subplots(
+        1,
+        len(FOREST_METRICS),
+        figsize=(4.2 * len(FOREST_METRICS), 0.32 * len(flows) * len(scenarios) + 2),
+        sharey=True,
+        squeeze=False,
+    )
+    labels = [f"{flow}" for flow in flows]
+    for ax, (metric, title) in zip(axes.flat, FOREST_METRICS.items(), strict=True):
+        m = c[c["metric"] == metric]
+        for i, name in enumerate(scenarios):
+            rows = m[m["scenario"] == name].set_index("flow").reindex(flows)
+            y = np.arange(len(flows)) * (len(scenarios) + 1) + i
+            diff = rows["diff"].to_numpy(dtype=float)
+            lo = diff - rows["diff_ci95_low"].to_numpy(dtype=float)
+            hi = rows["diff_ci95_high"].to_numpy(dtype=float) - diff
+            ax.errorbar(
+                diff,
+                y,
+                xerr=[np.nan_to_num(lo), np.nan_to_num(hi)],
+                fmt="o",
+                color=_colour(i),
+                markersize=4,
+                capsize=2,
+                label=_short(name),
+            )
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_title(title)
+        ax.set_xlabel("difference from baseline")
+    ax0 = axes.flat[0]
+    ax0.set_yticks(np.arange(len(flows)) * (len(scenarios) + 1) + (len(scenarios) - 1) / 2, labels)
+    ax0.invert_yaxis()
+    ax0.set_ylabel("flow")
+    handles, names = ax0.get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=min(3, len(names)), frameon=False)
+    base = str(c["baseline"].iloc[0]) if len(c) else "baseline"
+    fig.suptitle(f"Differences from {base}: mean and 95% paired confidence interval, whole border")
+    fig.tight_layout(rect=(0, 0.07 if len(names) <= 3 else 0.12, 1, 0.95))
+    return fig
+
+
+def border_map(summary: pd.DataFrame, crossings: pd.DataFrame, countries: tuple[str, str] = ("A", "B")) -> Figure:
+    """Crossings placed by coordinates, coloured by mean wait and sized by throughput."""
+    rows = summary[(summary["crossing"] != "ALL") & (summary["direction"] == "ALL") & (summary["flow"] == "ALL")]
+    located = crossings.dropna(subset=["lat", "lon"]).merge(rows, left_on="id", right_on="crossing", how="left")
+    fig, ax = plt.subplots(figsize=(11, 4.6))
+    if located.empty:
+        ax.text(0.5, 0.5, "no crossing has coordinates", ha="center", va="center", transform=ax.transAxes)
+    else:
+        wait = located["wait_mean_min"].fillna(0.0)
+        size = 20 + 200 * np.sqrt(
+            located["throughput_per_day"].fillna(0.0) / max(1.0, located["throughput_per_day"].max())
+        )
+        markers = {"road": "o", "rail": "s", "river": "^"}
+        norm = matplotlib.colors.Normalize(vmin=0, vmax=max(1.0, float(wait.max())))
+        for mode, marker in markers.items():
+            sel = located["mode"] == mode
+            if sel.any():
+                sc = ax.scatter(
+                    located.loc[sel, "lon"],
+                    located.loc[sel, "lat"],
+                    c=wait[sel],
+                    s=size[sel],
+                    cmap="plasma",
+                    norm=norm,
+                    marker=marker,
+                    edgecolors="black",
+                    linewidths=0.4,
+                    label=mode,
+                )
+        fig.colorbar(
+            matplotlib.cm.ScalarMappable(norm=norm, cmap="plasma"), ax=ax, label="mean wait, all flows (minutes)"
+        )
+        ax.legend(frameon=False, fontsize=8, title="mode", loc="lower left")
+        del sc
+    ax.set_xlabel("longitude (degrees east)")
+    ax.set_ylabel("latitude (degrees north)")
+    missing = len(crossings) - len(located)
+    note = f"; {missing} crossings without coordinates not shown" if missing else ""
+    ax.set_title(f"Crossings along the border ({countries[0]} / {countries[1]}): mean wait and throughput{note}")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,169 @@
+"""Charts and the HTML report: content checked, and the page checked in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+import sim
+from sim import charts
+from sim.experiment import compare
+from sim.report import RunFolder, build_report
+from sim.scenario import RegimeChoice
+
+REGIMES = ["customs_union", "double_control", "joint_control"]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    root = Path(__file__).resolve().parent.parent
+    base = sim.load_scenario(root / "scenarios" / "tutorial_single_crossing.yaml")
+    variants = [base.model_copy(update={"name": f"tutorial_{r}", "regime": RegimeChoice(default=r)}) for r in REGIMES]
+    out = tmp_path_factory.mktemp("results") / "cmp"
+    compare(variants[0], variants[1:], replications=2, days=2.5, jobs=2).write(out)
+    return out
+
+
+def test_every_folder_has_its_charts_and_report(results):
+    assert (results / "report.html").exists()
+    for name in ("differences", "wait_distribution", "throughput_by_category", "day_profile"):
+        for ext in ("png", "svg"):
+            assert (results / "charts" / f"{name}.{ext}").stat().st_size > 1000
+    for regime in REGIMES:
+        folder = results / f"tutorial_{regime}"
+        assert (folder / "report.html").exists()
+        for name in ("wait_distribution", "throughput_by_category", "day_profile", "utilization", "border_map"):
+            assert (folder / "charts" / f"{name}.png").stat().st_size > 1000
+
+
+def test_chart_series_match_the_scenarios(results):
+    comparison = pd.read_csv(results / "comparison.csv")
+    fig = charts.forest(comparison)
+    for ax in fig.axes:
+        assert len(ax.containers) == len(REGIMES) - 1  # one error-bar series per compared scenario
+        assert ax.get_xlabel() == "difference from baseline"
+    plt.close(fig)
+
+    runs = {r: RunFolder.read(results / f"tutorial_{r}") for r in REGIMES}
+    fig = charts.wait_ecdf({r: f.records for r, f in runs.items()}, warmup=1440)
+    flows = [ax for ax in fig.axes if ax.get_visible()]
+    assert {ax.get_title() for ax in flows} == {"car", "truck"}
+    for ax in flows:
+        curves = [line for line in ax.lines if not line.get_label().startswith("_")]
+        assert len(curves) == len(REGIMES)
+        assert ax.get_ylabel() == "share of travellers"
+    plt.close(fig)
+
+    fig = charts.throughput_by_category({r: f.summary for r, f in runs.items()}, runs["customs_union"].crossings)
+    (ax,) = fig.axes
+    assert len(ax.containers) == len(REGIMES)
+    # the bar height is the crossing's throughput from the summary
+    summary = runs["customs_union"].summary
+    total = summary.query("crossing == 'tutorial_road' and direction == 'ALL' and flow == 'ALL'")
+    assert ax.containers[0][0].get_height() == pytest.approx(total["throughput_per_day"].iloc[0])
+    plt.close(fig)
+
+    fig = charts.utilization_heatmap(runs["double_control"].stages)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert any("customs" in label for label in labels)
+    plt.close(fig)
+
+
+def test_report_rebuilds_from_disk(results, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(results / "tutorial_double_control", copy)
+    shutil.rmtree(copy / "charts")
+    (copy / "report.html").unlink()
+    build_report(copy)
+    html = (copy / "report.html").read_text()
+    assert "kz_ru" not in html
+    assert "tutorial_double_control" in html
+    assert html.count("data:image/png;base64,") == 5
+    assert "http://" not in html
+    assert "https://" not in html
+    (copy / "summary.csv").unlink()
+    bad = subprocess.run([sys.executable, "-m", "sim", "report", str(copy)], capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert "summary.csv is missing" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def _chromium():
+    """A headless Chromium driven through chromedriver (Debian's chromium and chromium-driver)."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (binary and driver):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium and chromedriver must be installed in CI (.ci/run installs them)")
+        pytest.skip("Chromium or chromedriver not installed")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1800",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
+@pytest.mark.parametrize("which", ["run", "comparison"])
+def test_report_in_a_real_browser(results, which, tmp_path):
+    folder = results / "tutorial_customs_union" if which == "run" else results
+    browser = _chromium()
+    try:
+        browser.get((folder / "report.html").resolve().as_uri())
+        errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert errors == []
+        widths = browser.execute_script("return Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)")
+        assert len(widths) >= 4
+        assert all(w > 0 for w in widths)
+        cells = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#headline tbody tr'))"
+            ".map(r => Array.from(r.cells).map(c => c.textContent))"
+        )
+        shot = tmp_path / f"report_{which}.png"
+        browser.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10_000
+    finally:
+        browser.quit()
+    if which == "run":
+        summary = pd.read_csv(folder / "summary.csv", keep_default_na=False)
+        total = summary[(summary["crossing"] == "ALL") & (summary["direction"] == "ALL")].set_index("flow")
+        by_flow = {row[0]: row for row in cells}
+        assert set(by_flow) == set(total.index)
+        for flow, row in by_flow.items():
+            assert row[1] == f"{int(total.loc[flow, 'arrivals']):,}"
+            assert row[3].startswith(f"{total.loc[flow, 'throughput_per_day']:,.1f}")
+            assert row[4].startswith(f"{total.loc[flow, 'wait_mean_min']:,.2f}")
+    else:
+        comparison = pd.read_csv(folder / "comparison.csv", keep_default_na=False)
+        head = comparison[
+            (comparison["crossing"] == "ALL")
+            & (comparison["direction"] == "ALL")
+            & (comparison["metric"] == "time_in_system_mean_min")
+        ]
+        assert len(cells) == len(head)
+        for row, expected in zip(cells, head.itertuples(), strict=True):
+            assert row[0] == expected.scenario
+            assert row[1] == expected.flow
+            assert row[4] == f"{expected.diff:,.2f}"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest
