@@ -12,6 +12,7 @@ import base64
 import html
 import io
 import json
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,8 @@ def _save(fig: Figure, folder: Path, name: str) -> str:
 def _fmt(value: Any, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"{float(value):,.{digits}f}"
     return html.escape(str(value))
 
 

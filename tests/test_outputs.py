@@ -112,7 +112,7 @@ def test_schema_command_exports_json_schema():
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_scenario_validates_and_runs(path):
     s = sim.load_scenario(path)
-    r = sim.run(s, replications=1, days=0.5)
+    r = sim.run(s, replications=1, days=0.4)
     total = r.summary.query("crossing == 'ALL' and flow == 'ALL'").iloc[0]
     assert total["arrivals"] > 0
     assert total["completed"] > 0

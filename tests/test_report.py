@@ -28,7 +28,7 @@ def results(tmp_path_factory) -> Path:
     base = sim.load_scenario(root / "scenarios" / "tutorial_single_crossing.yaml")
     variants = [base.model_copy(update={"name": f"tutorial_{r}", "regime": RegimeChoice(default=r)}) for r in REGIMES]
     out = tmp_path_factory.mktemp("results") / "cmp"
-    compare(variants[0], variants[1:], replications=2, days=2.5, jobs=2).write(out)
+    compare(variants[0], variants[1:], replications=2, days=1.5, jobs=2).write(out)
     return out
 
 
@@ -53,7 +53,7 @@ def test_chart_series_match_the_scenarios(results):
     plt.close(fig)
 
     runs = {r: RunFolder.read(results / f"tutorial_{r}") for r in REGIMES}
-    fig = charts.wait_ecdf({r: f.records for r, f in runs.items()}, warmup=1440)
+    fig = charts.wait_ecdf({r: f.records for r, f in runs.items()}, warmup=360)
     flows = [ax for ax in fig.axes if ax.get_visible()]
     assert {ax.get_title() for ax in flows} == {"car", "truck"}
     for ax in flows:
