@@ -208,9 +208,9 @@ class Engine:
             occ = s.flows[src.flow].occupancy
             persons = np.maximum(1, np.rint(occ.sample(stream(self.seed, self.replication, "occupancy", *src.key), n)))
             persons = persons.astype(np.int64)
-            steps = [self._draw_step(src, st, n, persons) for st in src.before_zone]
+            steps = [self._draw_step(src, st, n, persons, horizon) for st in src.before_zone]
             gate = [] if src.zone is None else [(self.zones[src.zone],)]
-            steps += gate + [self._draw_step(src, st, n, persons) for st in src.after_zone]
+            steps += gate + [self._draw_step(src, st, n, persons, horizon) for st in src.after_zone]
             self.plans.append(steps)
             times.append(t)
             srcs.append(np.full(n, src.index, dtype=np.int64))
@@ -229,12 +229,15 @@ class Engine:
         self.within = within[order]
         self.release = [_NAN] * len(order)
 
-    def _draw_step(self, src: Source, st: StepPlan, n: int, persons: np.ndarray) -> tuple:
+    def _draw_step(self, src: Source, st: StepPlan, n: int, persons: np.ndarray, horizon: float) -> tuple:
         per_vehicle, per_person, select, secondary = st.stage_def.for_flow(src.flow, st.side)
         key = (*src.key, st.side, st.stage)
         rng = stream(self.seed, self.replication, "service", *key)
+        trace = src.service_trace.get(st.stage)
         svc = per_vehicle.sample(rng, n) if not per_vehicle.is_zero else np.zeros(n)
-        if not per_person.is_zero and n:
+        if trace is not None:
+            svc = np.asarray([x for x, t in zip(trace, src.times or [], strict=True) if t < horizon], dtype=float)
+        elif not per_person.is_zero and n:
             draws = per_person.sample(rng, int(persons.sum()))
             starts = np.concatenate(([0], np.cumsum(persons)[:-1]))
             svc = svc + np.add.reduceat(draws, starts)

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -268,6 +269,15 @@ def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pr
         data[key] = None  # folded in: a resolved scenario carries the rows, not the path
         data.setdefault("resolved_from", []).append(csv_shown)
 
+    demand = data.get("demand")
+    if isinstance(demand, list):
+        for k, item in enumerate(demand):
+            if isinstance(item, dict) and isinstance(item.get("trace"), str):
+                try:
+                    _fold_trace(item, where(("demand", k, "trace")), f"demand[{k}].trace", data)
+                except ScenarioError as err:
+                    problems += err.problems
+
     crossings = data.get("crossings")
     templates = data.get("crossing_templates") or {}
     if isinstance(crossings, list) and isinstance(templates, dict):
@@ -305,6 +315,45 @@ def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pr
             elif isinstance(patch, dict):
                 crossings[index[cid]] = _deep_merge(crossings[index[cid]], patch)
     return problems
+
+
+def _fold_trace(item: dict[str, Any], declared_in: tuple[str, int | None], key: str, data: dict[str, Any]) -> None:
+    """Read a demand entry's trace CSV into its ``times`` and ``service_times``."""
+    base = Path(declared_in[0]).parent
+    path = base / item["trace"]
+    rows = _read_csv(str(path), declared_in, key, ("arrival_min",))
+    shown = _display(path)
+    times: list[float] = []
+    services: dict[str, list[float]] = {}
+    problems = []
+    for row, line in rows:
+        for col, cell in row.items():
+            if col != "arrival_min" and not col.endswith("_min"):
+                problems.append(Problem(shown, line, col, "unknown column; expected arrival_min and <stage>_min"))
+                continue
+            try:
+                value = float(cell)
+            except (TypeError, ValueError):
+                problems.append(Problem(shown, line, col, f"expected a number of minutes, got {cell!r}"))
+                continue
+            if not math.isfinite(value) or value < 0:
+                problems.append(Problem(shown, line, col, f"must be a finite number >= 0, got {cell}"))
+                continue
+            if col == "arrival_min":
+                times.append(value)
+            else:
+                services.setdefault(col[: -len("_min")], []).append(value)
+        if "arrival_min" not in row:
+            problems.append(Problem(shown, line, "arrival_min", "missing value"))
+    for stage, values in services.items():
+        if len(values) != len(times):
+            problems.append(Problem(shown, None, f"{stage}_min", f"{len(values)} values for {len(times)} arrivals"))
+    if problems:
+        raise ScenarioError(problems[:50])
+    item["times"] = times
+    item["service_times"] = services
+    item["trace"] = None
+    data.setdefault("resolved_from", []).append(shown)
 
 
 def _position_of(loc: Loc, positions: Positions, default: str) -> tuple[str, int | None]:

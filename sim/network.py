@@ -60,6 +60,7 @@ class Source:
     before_zone: list[StepPlan]
     after_zone: list[StepPlan]
     zone: int | None
+    service_trace: dict[str, list[float]] = field(default_factory=dict)  # replayed service times by stage
 
 
 @dataclass
@@ -114,6 +115,8 @@ def compile_network(scenario: Scenario) -> Network:
             n = occurrences.get(triple, 0)
             occurrences[triple] = n + 1
             route = build_route(scenario, i, crossing, direction, demand.flow)
+            times = demand.times or []
+            order = sorted(range(len(times)), key=times.__getitem__)  # stable: ties keep file order
             zone = None
             if crossing.neutral_zone is not None:
                 zkey = (crossing.id, direction)
@@ -135,7 +138,8 @@ def compile_network(scenario: Scenario) -> Network:
                         _profile(scenario, demand.hourly, scenario.profiles.hourly),
                         _profile(scenario, demand.weekly, scenario.profiles.weekly),
                     ),
-                    times=None if demand.times is None else sorted(demand.times),
+                    times=None if demand.times is None else [demand.times[j] for j in order],
+                    service_trace={stage: [v[j] for j in order] for stage, v in demand.service_times.items()},
                     crossing_def=crossing if demand.during_hours else None,
                     before_zone=[plan(crossing, direction, demand.flow, s) for s in route.before_zone],
                     after_zone=[plan(crossing, direction, demand.flow, s) for s in route.after_zone],

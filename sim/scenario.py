@@ -277,6 +277,16 @@ class Demand(Strict):
         max_length=10_000_000,
         description="Observed arrival times (a replayed trace) instead of a daily volume.",
     )
+    service_times: dict[Identifier, list[NonNegDuration]] = Field(
+        default_factory=dict,
+        description="Observed service times per stage, one per arrival in times (a replayed trace); they "
+        "replace the stage's distribution for these travellers wherever the stage runs.",
+    )
+    trace: str | None = Field(
+        default=None,
+        description="CSV file beside the scenario with column arrival_min (minutes from the start) and "
+        "optional <stage>_min columns of service times; fills times and service_times.",
+    )
     hourly: Identifier | HourProfile | None = None
     weekly: Identifier | WeekProfile | None = None
     during_hours: bool = Field(
@@ -292,6 +302,13 @@ class Demand(Strict):
             raise ValueError("give either daily (a volume) or times (observed arrivals), not both or neither")
         if self.times is not None and (self.hourly is not None or self.weekly is not None):
             raise ValueError("hourly and weekly profiles shape a daily volume; they do not apply to times")
+        if self.service_times and self.times is None:
+            raise ValueError("service_times replay a trace: they need times")
+        for stage, values in self.service_times.items():
+            if len(values) != len(self.times or []):
+                raise ValueError(
+                    f"service_times.{stage} has {len(values)} values for {len(self.times or [])} arrivals"
+                )
         return self
 
 

@@ -100,3 +100,33 @@ def test_the_variant_example_in_the_scenarios_readme(tmp_path):
     assert zhaisan.sides["b"].lanes == 4
     assert zhaisan.sides["a"].lanes == 8  # untouched
     assert s.regime.default == "customs_union"
+
+
+def test_trace_replay_from_csv(tmp_path):
+    (tmp_path / "trace.csv").write_text("arrival_min,check_min\n5,2\n0,10\n1,1\n")
+    data = one_crossing(
+        stages={"check": {"per_vehicle": {"dist": "exponential", "mean": 3}}},
+        regime={"exit": ["check"]},
+        servers_a={"check": 1},
+        demand=[{"crossing": "x", "flow": "truck", "direction": "a_to_b", "trace": "trace.csv"}],
+    )
+    from ruamel.yaml import YAML
+
+    with (tmp_path / "s.yaml").open("w") as fh:
+        YAML().dump(data, fh)
+    s = sim.load_scenario(tmp_path / "s.yaml")
+    assert s.demand[0].times == [5, 0, 1]
+    r = sim.run(s)
+    v = r.visits.sort_values("enter_min")
+    # sorted by arrival: (0, 10 min), (1, 1 min), (5, 2 min), one booth, FIFO
+    assert list(zip(v["enter_min"], v["start_min"], v["end_min"], strict=True)) == [
+        (0, 0, 10),
+        (1, 10, 11),
+        (5, 11, 13),
+    ]
+    (tmp_path / "trace.csv").write_text("arrival_min,check_min\n5,-2\nsoon,1\n")
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario(tmp_path / "s.yaml")
+    messages = [str(p) for p in info.value.problems]
+    assert any("trace.csv:2: check_min: must be a finite number >= 0" in m for m in messages), messages
+    assert any("trace.csv:3: arrival_min: expected a number of minutes" in m for m in messages), messages
