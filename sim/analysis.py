@@ -166,6 +166,7 @@ def summarize(reps: pd.DataFrame, pooled: pd.DataFrame, scenario_name: str, n_re
         how="left",
     )
     out.insert(0, "scenario", scenario_name)
+    out["note"] = ""
     return out[SUMMARY_COLUMNS]
 
 
@@ -189,6 +190,7 @@ SUMMARY_COLUMNS = [
     "wait_max_min",
     "time_in_system_mean_min",
     "time_in_system_mean_min_ci95",
+    "note",
 ]
 
 
@@ -210,6 +212,17 @@ def pool_kpis(net: Network, rec: ReplicationRecords, warmup: float, horizon: flo
     wait_sum = np.bincount(idx[in_window], weights=waits, minlength=n_pools)
     served = np.bincount(idx[~np.isnan(rec.visit_end) & (rec.visit_end >= warmup)], minlength=n_pools)
     queue_max = _queue_max(idx, rec.visit_enter, start_raw, warmup, horizon, n_pools)
+    # offered load: work arriving in the window over the server time on duty
+    arrived = rec.visit_enter >= warmup
+    done = ~np.isnan(rec.visit_end)
+    n_arrived = np.bincount(idx[arrived], minlength=n_pools)
+    n_done = np.bincount(idx[done], minlength=n_pools)
+    svc_sum = np.bincount(idx[done], weights=(rec.visit_end - rec.visit_start)[done], minlength=n_pools)
+    mean_svc = np.divide(svc_sum, n_done, out=np.full(n_pools, np.nan), where=n_done > 0)
+    # travellers waiting at the middle and at the end of the window: a queue still growing
+    middle = warmup + span / 2
+    waiting_mid = np.bincount(idx[(rec.visit_enter <= middle) & (start_raw > middle)], minlength=n_pools)
+    waiting_end = np.bincount(idx[np.isnan(rec.visit_start)], minlength=n_pools)
     rows = []
     for p in net.pools:
         unlimited = p.initial >= UNLIMITED
@@ -234,6 +247,9 @@ def pool_kpis(net: Network, rec: ReplicationRecords, warmup: float, horizon: flo
                 "wait_mean_min": wait_sum[p.index] / n_wait[p.index] if n_wait[p.index] else math.nan,
                 "served": int(served[p.index]),
                 "busy_server_min": float(busy[p.index]),
+                "load": n_arrived[p.index] * mean_svc[p.index] / available if available and available > 0 else math.nan,
+                "queue_mid": int(waiting_mid[p.index]),
+                "queue_end": int(waiting_end[p.index]),
             }
         )
     out = pd.DataFrame(rows)
@@ -276,7 +292,42 @@ def summarize_pools(pools: pd.DataFrame, scenario_name: str) -> pd.DataFrame:
             "queue_max": g["queue_max"].max(),
             "wait_mean_min": g["wait_mean_min"].mean(),
             "served": g["served"].sum(),
+            "load": g["load"].mean(),
+            "queue_end": g["queue_end"].mean(),
+            "growing": g.apply(lambda x: bool((x["queue_end"] > x["queue_mid"]).mean() > 0.5), include_groups=False),
         }
     ).reset_index()
+    # overloaded: more work arrives than the servers on duty can do, and the queue is still growing
+    out["overloaded"] = (out["load"] >= 1.0) & out["growing"]
+    out = out.drop(columns="growing")
     out.insert(0, "scenario", scenario_name)
     return out
+
+
+def overload_notes(stages: pd.DataFrame) -> dict[tuple[str, str, str], str]:
+    """Notes for the summary: which overloaded pools each crossing x direction x pool touches."""
+    notes: dict[tuple[str, str, str], str] = {}
+    for row in stages[stages["overloaded"]].itertuples():
+        text = f"overloaded: {row.direction} side {row.side} {row.stage} ({row.pool}) load {row.load:.2f}"
+        key = (str(row.crossing), str(row.direction), str(row.pool))
+        notes[key] = f"{notes[key]}; {text}" if key in notes else text
+    return notes
+
+
+def add_notes(summary: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """A ``note`` column naming overloaded stages on the rows they affect, and on the totals."""
+    notes = overload_notes(stages)
+    column = []
+    for row in summary.itertuples():
+        found = [
+            text
+            for (crossing, direction, pool), text in notes.items()
+            if row.crossing in (crossing, ALL)
+            and row.direction in (direction, ALL)
+            and (row.flow in (pool, ALL) or pool in ("all", "default"))
+        ]
+        if row.crossing == ALL and found:
+            column.append(f"{len(found)} overloaded stage pool(s); see stages.csv")
+        else:
+            column.append("; ".join(found))
+    return summary.assign(note=column)

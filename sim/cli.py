@@ -7,6 +7,7 @@ traceback.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -28,18 +29,70 @@ def _report_problems(problems: list[Problem]) -> None:
     click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
 
 
+EXIT_MODEL_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM stops a run the way Ctrl-C does: cleanly, keeping what is finished."""
+    raise KeyboardInterrupt
+
+
 class _Group(click.Group):
-    """Turns scenario errors into clear messages and exit status 2, anywhere in a command."""
+    """Turns bad input, model failures and interrupts into clear messages, anywhere in a command."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        from sim.output import OutputExists
+
+        signal.signal(signal.SIGTERM, _terminate)
         try:
             return super().invoke(ctx)
         except ScenarioError as err:
             _report_problems(err.problems)
             ctx.exit(EXIT_BAD_INPUT)
+        except OutputExists as err:
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
         except KeyboardInterrupt:
-            click.echo("interrupted; files already written are complete", err=True)
-            ctx.exit(130)
+            click.echo(f"interrupted. {ctx.meta.get('on_interrupt', 'Nothing was written.')}", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as err:  # noqa: BLE001 - the last word: no traceback for a user
+            from sim.experiment import ReplicationError
+
+            if isinstance(err, ReplicationError):
+                _report_failure(ctx, err)
+                ctx.exit(EXIT_MODEL_ERROR)
+            _report_internal(err)
+            ctx.exit(EXIT_MODEL_ERROR)
+
+
+def _report_internal(err: Exception) -> None:
+    """An unexpected error: one line for the user, the traceback kept in a file for a bug report."""
+    import tempfile
+    import traceback
+
+    with tempfile.NamedTemporaryFile("w", prefix="bordersim-error-", suffix=".log", delete=False) as fh:
+        fh.write("".join(traceback.format_exception(err)))
+    click.echo(f"error: internal error: {type(err).__name__}: {err} (details in {fh.name})", err=True)
+
+
+def _report_failure(ctx: click.Context, err: object) -> None:
+    """Say which replication failed, with the seed to reproduce it, and keep its record."""
+    from sim.experiment import ReplicationError
+    from sim.output import write_json
+
+    assert isinstance(err, ReplicationError)
+    what = "the run is unstable" if err.unstable else "the model failed"
+    click.echo(f"error: {what}: {err}", err=True)
+    record = Path("results") / f"{err.scenario}.failure.json"
+    if ctx.meta.get("failure_dir"):
+        record = Path(ctx.meta["failure_dir"]) / f"{err.scenario}.failure.json"
+    write_json(record, err.record())
+    click.echo(
+        f"reproduce it with --seed {err.seed} --replications {err.replication + 1} (replication "
+        f"{err.replication}); details kept in {record}",
+        err=True,
+    )
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,6 +144,9 @@ def schema(out: Path | None) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--no-report", is_flag=True, help="Skip the charts and report.html (bordersim report makes them later).")
+@click.option(
+    "--overwrite", is_flag=True, help="Replace an existing results folder (only once the new one is complete)."
+)
 def run_cmd(
     scenario_file: Path,
     replications: int | None,
@@ -100,11 +156,18 @@ def run_cmd(
     jobs: int,
     quiet: bool,
     no_report: bool,
+    overwrite: bool,
 ) -> None:
-    """Run a scenario's replications and write summary, stages, records and manifest."""
+    """Run a scenario's replications and write summary, stages, records, manifest and report."""
     import sim
+    from sim.output import check_output
 
     scenario = sim.load_scenario(scenario_file)
+    folder = out or Path("results") / scenario.name
+    check_output(folder, overwrite)
+    ctx = click.get_current_context()
+    ctx.meta["failure_dir"] = str(folder.parent)
+    ctx.meta["on_interrupt"] = f"Nothing was written to {folder}; run the same command again to start afresh."
     total = replications or scenario.replications
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -124,12 +187,31 @@ def run_cmd(
             jobs=jobs,
             progress=lambda done, _total: progress.update(task, completed=done),
         )
-    folder = result.write(out or Path("results") / result.scenario.name, report=not no_report)
+    folder = result.write(folder, report=not no_report, overwrite=overwrite)
     m = result.manifest
+    _warn_overloads(result.stages, result.scenario.name)
     click.echo(
         f"{m['scenario']}: {m['replications']} replications of {m['horizon_min'] / 1440:g} days, "
         f"{m['entities']:,} travellers in {m['wall_time_s']:.1f} s -> {folder}/"
     )
+
+
+def _warn_overloads(stages, name: str) -> None:  # noqa: ANN001 - a DataFrame, imported late
+    """Tell the user, not only the files, when demand exceeds what some stage can serve."""
+    over = stages[stages["overloaded"]]
+    if over.empty:
+        return
+    click.echo(
+        f"warning: {name}: {len(over)} stage pool(s) overloaded (load >= 1, queue still growing at the end); "
+        "their waits grow with the run's length:",
+        err=True,
+    )
+    for row in over.sort_values("load", ascending=False).head(8).itertuples():
+        click.echo(
+            f"  {row.crossing} {row.direction} side {row.side} {row.stage} ({row.pool}): load {row.load:.2f}, "
+            f"{row.queue_end:.0f} waiting at the end",
+            err=True,
+        )
 
 
 @main.command("compare")
@@ -142,6 +224,9 @@ def run_cmd(
 @click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--no-report", is_flag=True, help="Skip the charts and report.html (bordersim report makes them later).")
+@click.option(
+    "--overwrite", is_flag=True, help="Replace an existing results folder (only once the new one is complete)."
+)
 def compare_cmd(
     baseline_file: Path,
     other_files: tuple[Path, ...],
@@ -152,6 +237,7 @@ def compare_cmd(
     jobs: int,
     quiet: bool,
     no_report: bool,
+    overwrite: bool,
 ) -> None:
     """Compare scenarios against a baseline with common random numbers and paired 95% intervals."""
     from sim.errors import ScenarioError
@@ -170,6 +256,13 @@ def compare_cmd(
             problems += err.problems
     if problems:
         raise ScenarioError(problems)
+    from sim.output import check_output
+
+    folder = out or Path("results") / f"compare-{scenarios[0].name}"
+    check_output(folder, overwrite)
+    ctx = click.get_current_context()
+    ctx.meta["failure_dir"] = str(folder.parent)
+    ctx.meta["on_interrupt"] = f"Nothing was written to {folder}; run the same command again to start afresh."
     reps = replications or scenarios[0].replications
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -190,7 +283,9 @@ def compare_cmd(
         result = compare(
             scenarios[0], scenarios[1:], replications=replications, seed=seed, days=days, jobs=jobs, progress=tick
         )
-    folder = result.write(out or Path("results") / f"compare-{scenarios[0].name}", report=not no_report)
+    folder = result.write(folder, report=not no_report, overwrite=overwrite)
+    for r in result.runs:
+        _warn_overloads(r.stages, r.scenario.name)
     _print_comparison(result)
     m = result.manifest
     click.echo(

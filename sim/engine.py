@@ -26,6 +26,10 @@ from sim.records import ReplicationRecords
 _NAN = float("nan")
 
 
+class RunawayError(Exception):
+    """A replication grew past the scenario's limits: the system is unstable or the run too big."""
+
+
 class Traveller:
     """A vehicle (or pedestrian, or train) on its way through a crossing."""
 
@@ -187,6 +191,7 @@ class Engine:
         self.alive: dict[int, Traveller] = {}
         self.arrived = 0
         self.released = 0
+        self.max_inside = net.scenario.limits.max_in_system
         self._draw()
 
     # -- random draws, in blocks, per named stream and source -------------------------------
@@ -196,6 +201,7 @@ class Engine:
         hours = int(np.ceil(horizon / 60.0))
         times, srcs, persons_all = [], [], []
         self.plans: list[list] = []
+        expected = 0.0
         for src in self.net.sources:
             if src.times is not None:
                 t = np.asarray([x for x in src.times if x < horizon], dtype=float)
@@ -203,6 +209,12 @@ class Engine:
                 rates = hourly_rates(*src.rates_args, self.net.start_weekday, hours)
                 if src.crossing_def is not None:
                     rates = follow_opening_hours(rates, src.crossing_def, self.net.start_weekday)
+                expected += float(rates.sum()) * 60.0
+                if expected > s.limits.max_arrivals:
+                    raise RunawayError(
+                        f"about {expected:,.0f} arrivals expected in one replication, more than "
+                        f"limits.max_arrivals ({s.limits.max_arrivals:,}); shorten the horizon or raise the limit"
+                    )
                 t = arrival_times(stream(self.seed, self.replication, "arrivals", *src.key), rates, horizon)
             n = len(t)
             occ = s.flows[src.flow].occupancy
@@ -295,6 +307,12 @@ class Engine:
         tr = Traveller(i, self._route(i))
         self.alive[i] = tr
         self.arrived += 1
+        if len(self.alive) > self.max_inside:
+            raise RunawayError(
+                f"more than {self.max_inside:,} travellers inside at once at {env._now / 1440:.2f} days "
+                "(limits.max_in_system): demand exceeds what the crossings can serve; see the stages' load, "
+                "add servers, lower demand, shorten the horizon or raise the limit"
+            )
         self.advance(tr)
 
     def _schedule_capacity(self, pool: Pool, times: list[float], caps: list[int], k: int = 0) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ import simpy
 
 from sim import __version__
 from sim.analysis import (
+    add_notes,
     all_groups,
     pool_kpis,
     replication_kpis,
@@ -31,10 +34,10 @@ from sim.analysis import (
     with_totals,
 )
 from sim.comparison import compare_replications
-from sim.engine import simulate
+from sim.engine import RunawayError, simulate
 from sim.loader import scenario_hash
 from sim.network import Network, compile_network
-from sim.output import write_csv, write_json, write_parquet
+from sim.output import ResultsFolder, write_csv, write_json, write_parquet
 from sim.scenario import Scenario
 
 
@@ -55,10 +58,18 @@ class RunResult:
         """The crossings as the results describe them (for charts and reports)."""
         return crossings_frame(self.scenario)
 
-    def write(self, out: str | Path, report: bool = True) -> Path:
-        """Write the tables, the records, the manifest, then charts and ``report.html`` into ``out``."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+    def write(self, out: str | Path, report: bool = True, overwrite: bool = False) -> Path:
+        """Write the tables, the records, the manifest, then charts and ``report.html`` into ``out``.
+
+        The folder is built under a temporary name and renamed into place when complete; an
+        existing folder is replaced only with ``overwrite``.
+        """
+        final = Path(out)
+        with ResultsFolder(final, overwrite) as tmp:
+            self._write_files(tmp, report)
+        return final
+
+    def _write_files(self, out: Path, report: bool) -> None:
         write_csv(out / "crossings.csv", self.crossings)
         write_csv(out / "summary.csv", self.summary)
         write_csv(out / "stages.csv", self.stages)
@@ -70,7 +81,6 @@ class RunResult:
             from sim.report import run_report
 
             run_report(out)
-        return out
 
 
 def crossings_frame(scenario: Scenario) -> pd.DataFrame:
@@ -117,6 +127,35 @@ def with_overrides(
     return Scenario.model_validate({**scenario.model_dump(by_alias=True), **update})
 
 
+class ReplicationError(Exception):
+    """A replication failed inside the model: says which one and how to reproduce it."""
+
+    def __init__(
+        self, scenario: str, replication: int, seed: int, message: str, details: str = "", unstable: bool = False
+    ):
+        super().__init__(scenario, replication, seed, message, details, unstable)
+        self.scenario = scenario
+        self.replication = replication
+        self.seed = seed
+        self.message = message
+        self.details = details
+        self.unstable = unstable
+
+    def __str__(self) -> str:
+        return f"scenario {self.scenario!r}, replication {self.replication}, seed {self.seed}: {self.message}"
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "replication": self.replication,
+            "seed": self.seed,
+            "error": self.message,
+            "unstable": self.unstable,
+            "traceback": self.details,
+            "versions": versions(),
+        }
+
+
 @dataclass
 class ReplicationOutput:
     """What one replication hands back: its tables, built where it ran."""
@@ -142,9 +181,16 @@ def replicate(scenario: Scenario, replication: int) -> ReplicationOutput:
         _NET_CACHE.clear()
         net = _NET_CACHE[key] = compile_network(scenario)
     t0 = time.perf_counter()
-    rec = simulate(net, replication)
+    try:
+        rec = simulate(net, replication)
+        rec.check_conservation()
+    except RunawayError as err:
+        raise ReplicationError(scenario.name, replication, scenario.seed, str(err), unstable=True) from None
+    except Exception as err:  # noqa: BLE001 - any failure inside the model is reported with its seed
+        raise ReplicationError(
+            scenario.name, replication, scenario.seed, f"{type(err).__name__}: {err}", traceback.format_exc()
+        ) from None
     sim_seconds = time.perf_counter() - t0
-    rec.check_conservation()
     warmup, horizon = scenario.warmup, scenario.horizon
     trav = traveller_frame(net, rec)
     kpis = replication_kpis(trav, warmup, horizon, all_groups(net))
@@ -173,14 +219,36 @@ def execute(
                 on_done(i)
         return out
     results: list[ReplicationOutput | None] = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_worker_signals)
+    try:
         futures = {pool.submit(replicate, s, r): i for i, (s, r) in enumerate(tasks)}
         for future in as_completed(futures):
             i = futures[future]
             results[i] = future.result()
             if on_done is not None:
                 on_done(i)
+    except BaseException:
+        stop_pool(pool)
+        raise
+    pool.shutdown()
     return [r for r in results if r is not None]
+
+
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them; SIGTERM ends them at once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a worker pool at once (interrupt or failure): cancel what has not started, end the rest."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def summarise(scenario: Scenario, outputs: list[ReplicationOutput], jobs: int, wall: float) -> RunResult:
@@ -192,6 +260,7 @@ def summarise(scenario: Scenario, outputs: list[ReplicationOutput], jobs: int, w
     pooled = records[(records["arrival_min"] >= warmup) & records["release_min"].notna()]
     summary = summarize(reps, with_totals(pooled), scenario.name, scenario.replications)
     stages = summarize_pools(pd.concat([o.pools for o in outputs], ignore_index=True), scenario.name)
+    summary = add_notes(summary, stages)
     all_visits = pd.concat([o.visits for o in outputs], ignore_index=True)
     for df in (records, all_visits):
         for col in ("crossing", "direction", "flow", "side", "role", "stage", "pool"):
@@ -272,19 +341,23 @@ class ComparisonResult:
     def runs(self) -> list[RunResult]:
         return [self.baseline, *self.others]
 
-    def write(self, out: str | Path, report: bool = True) -> Path:
-        """Write each scenario's results in a subfolder, comparison.csv, the manifest, then the reports."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        for r in self.runs:
-            r.write(out / r.scenario.name, report=False)
-        write_csv(out / "comparison.csv", self.comparison)
-        write_json(out / "manifest.json", self.manifest)
-        if report:
-            from sim.report import comparison_report
+    def write(self, out: str | Path, report: bool = True, overwrite: bool = False) -> Path:
+        """Write each scenario's results in a subfolder, comparison.csv, the manifest, then the reports.
 
-            comparison_report(out, jobs=self.manifest.get("jobs", 1))
-        return out
+        Like a run's folder, the whole comparison folder appears only when complete.
+        """
+        final = Path(out)
+        with ResultsFolder(final, overwrite) as tmp:
+            for r in self.runs:
+                (tmp / r.scenario.name).mkdir()
+                r._write_files(tmp / r.scenario.name, report=False)
+            write_csv(tmp / "comparison.csv", self.comparison)
+            write_json(tmp / "manifest.json", self.manifest)
+            if report:
+                from sim.report import comparison_report
+
+                comparison_report(tmp, jobs=self.manifest.get("jobs", 1))
+        return final
 
 
 def compare(

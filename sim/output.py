@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -45,3 +46,47 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda p: p.write_text(text))
+
+
+class OutputExists(Exception):
+    """The results folder exists and the user did not ask to overwrite it."""
+
+
+def check_output(path: Path, overwrite: bool) -> None:
+    """Refuse, before any work, to replace an existing results folder unless asked to."""
+    if path.exists() and not overwrite:
+        raise OutputExists(f"{path} already exists; pass --overwrite to replace it, or --out to write elsewhere")
+
+
+class ResultsFolder:
+    """Build a results folder under a temporary name and rename it into place when complete.
+
+    A crash or an interrupt leaves the previous folder (if any) untouched and no half-made
+    folder under the final name; ``--overwrite`` replaces the old folder only at the end.
+    """
+
+    def __init__(self, final: Path, overwrite: bool):
+        self.final = final
+        self.overwrite = overwrite
+        self.tmp = final.parent / f".{final.name}.partial-{os.getpid()}"
+
+    def __enter__(self) -> Path:
+        check_output(self.final, self.overwrite)
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir()
+        return self.tmp
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if kind is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        old = None
+        if self.final.exists():
+            check_output(self.final, self.overwrite)
+            old = self.final.parent / f".{self.final.name}.old-{os.getpid()}"
+            os.replace(self.final, old)
+        os.replace(self.tmp, self.final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

@@ -306,10 +306,19 @@ class Demand(Strict):
             raise ValueError("service_times replay a trace: they need times")
         for stage, values in self.service_times.items():
             if len(values) != len(self.times or []):
-                raise ValueError(
-                    f"service_times.{stage} has {len(values)} values for {len(self.times or [])} arrivals"
-                )
+                raise ValueError(f"service_times.{stage} has {len(values)} values for {len(self.times or [])} arrivals")
         return self
+
+
+class Limits(Strict):
+    """Guards that stop a runaway run with a clear message before it exhausts memory."""
+
+    max_in_system: Annotated[int, Field(ge=1, le=10**9)] = Field(
+        default=2_000_000, description="Stop a replication when more travellers than this are inside at once."
+    )
+    max_arrivals: Annotated[int, Field(ge=1, le=10**10)] = Field(
+        default=50_000_000, description="Refuse a replication expected to draw more arrivals than this."
+    )
 
 
 class Countries(Strict):
@@ -341,6 +350,7 @@ class Scenario(Strict):
     demand: list[Demand] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
     resolved_from: list[str] = Field(
         default_factory=list, description="Set by the loader: the files this scenario was assembled from."
     )

@@ -1,0 +1,174 @@
+"""Unstable systems, runaway runs, interrupts, overwrites and model failures: clear words, nothing lost."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import sim
+from sim.cli import main
+from sim.experiment import ReplicationError
+from tests.conftest import one_crossing, run_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def single(load: float, days: str = "2 d", **extra) -> dict:
+    data = one_crossing(
+        stages={"check": {"per_vehicle": {"dist": "exponential", "mean": load}}},
+        regime={"exit": ["check"]},
+        servers_a={"check": 1},
+        demand=[{"crossing": "x", "flow": "truck", "direction": "a_to_b", "daily": 1440}],
+    )
+    data.update(horizon=days, warmup="6 h", replications=2, **extra)
+    return data
+
+
+def test_overloaded_stage_is_reported():
+    r = run_dict(single(1.3))
+    st = r.stages.iloc[0]
+    assert st["load"] == pytest.approx(1.3, rel=0.05)
+    assert st["utilization"] == pytest.approx(1.0, abs=0.01)
+    assert bool(st["overloaded"]) is True
+    assert st["queue_end"] > 100
+    row = r.summary.query("crossing == 'x' and flow == 'truck'").iloc[0]
+    assert "overloaded" in row["note"]
+    assert "check" in row["note"]
+    total = r.summary.query("crossing == 'ALL' and flow == 'ALL'").iloc[0]
+    assert "1 overloaded stage pool" in total["note"]
+
+
+def test_stable_stage_is_not_overloaded():
+    r = run_dict(single(0.5))
+    st = r.stages.iloc[0]
+    assert st["load"] == pytest.approx(0.5, rel=0.05)
+    assert bool(st["overloaded"]) is False
+    assert (r.summary["note"] == "").all()
+
+
+def test_runaway_run_stops_with_a_clear_message():
+    data = single(3.0, days="30 d", limits={"max_in_system": 500})
+    with pytest.raises(ReplicationError) as info:
+        run_dict(data)
+    err = info.value
+    assert err.unstable
+    assert err.replication == 0
+    assert err.seed == 1
+    assert "more than 500 travellers inside" in str(err)
+    assert "limits.max_in_system" in str(err)
+
+
+def test_huge_demand_is_refused_before_drawing():
+    data = single(1.0, limits={"max_arrivals": 1_000})
+    with pytest.raises(ReplicationError) as info:
+        run_dict(data)
+    assert "limits.max_arrivals" in str(info.value)
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    from ruamel.yaml import YAML
+
+    path = tmp_path / "s.yaml"
+    with path.open("w") as fh:
+        YAML().dump(data, fh)
+    return path
+
+
+def test_cli_reports_an_unstable_run_and_keeps_its_record(tmp_path):
+    path = _write(tmp_path, single(3.0, days="30 d", limits={"max_in_system": 500}))
+    out = tmp_path / "res"
+    result = CliRunner().invoke(main, ["run", str(path), "--out", str(out), "--quiet"])
+    assert result.exit_code == 1
+    assert "the run is unstable" in result.output
+    assert "seed 1" in result.output
+    assert not out.exists()
+    record = json.loads((tmp_path / "t.failure.json").read_text())
+    assert record["replication"] == 0
+    assert record["seed"] == 1
+    assert record["unstable"] is True
+
+
+def test_cli_reports_a_model_failure_with_its_seed(tmp_path, monkeypatch):
+    def broken(self):
+        raise ZeroDivisionError("a bug inside the model")
+
+    monkeypatch.setattr(sim.engine.Engine, "run", broken)
+    out = tmp_path / "res"
+    result = CliRunner().invoke(
+        main, ["run", "scenarios/tutorial_single_crossing.yaml", "--out", str(out), "--quiet", "--seed", "77"]
+    )
+    assert result.exit_code == 1
+    assert "the model failed" in result.output
+    assert "replication 0, seed 77: ZeroDivisionError: a bug inside the model" in result.output
+    assert "Traceback" not in result.output
+    record = json.loads((tmp_path / "tutorial_single_crossing.failure.json").read_text())
+    assert "ZeroDivisionError" in record["traceback"]
+    assert not out.exists()
+
+
+def test_no_silent_overwrite(tmp_path):
+    out = tmp_path / "res"
+    args = [
+        "run",
+        "scenarios/tutorial_single_crossing.yaml",
+        "--out",
+        str(out),
+        "-q",
+        "--no-report",
+        "-d",
+        "1",
+        "-r",
+        "1",
+    ]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    first = (out / "manifest.json").read_text()
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 2
+    assert "already exists; pass --overwrite" in again.output
+    assert (out / "manifest.json").read_text() == first
+    replaced = CliRunner().invoke(main, [*args, "--overwrite", "--seed", "5"])
+    assert replaced.exit_code == 0
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no temporary folders left behind
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_stops_quickly_and_writes_nothing(tmp_path, sig):
+    out = tmp_path / "res"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "run",
+            str(ROOT / "scenarios" / "kz_ru_2009_double_control.yaml"),
+            "--out",
+            str(out),
+            "--quiet",
+            "--jobs",
+            "2",
+            "--replications",
+            "6",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    time.sleep(4)
+    proc.send_signal(sig)
+    start = time.monotonic()
+    _, stderr = proc.communicate(timeout=30)
+    assert time.monotonic() - start < 5
+    assert proc.returncode == 130
+    assert "interrupted" in stderr
+    assert "run the same command again" in stderr
+    assert "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []  # neither results nor a half-made folder
