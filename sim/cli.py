@@ -53,6 +53,8 @@ class _Group(click.Group):
         except OutputExists as err:
             click.echo(f"error: {err}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except KeyboardInterrupt:
             click.echo(f"interrupted. {ctx.meta.get('on_interrupt', 'Nothing was written.')}", err=True)
             ctx.exit(EXIT_INTERRUPTED)
@@ -147,6 +149,27 @@ def schema(out: Path | None) -> None:
 @click.option(
     "--overwrite", is_flag=True, help="Replace an existing results folder (only once the new one is complete)."
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Worker processes here, or a Dask cluster.",
+)
+@click.option("--scheduler", help="Address of a running Dask scheduler (with --backend dask); else a local cluster.")
+@click.option(
+    "--precision",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Add replications until the 95%% half-width of the KPI is within this share of its mean.",
+)
+@click.option(
+    "--precision-kpi",
+    default="time_in_system_mean_min",
+    show_default=True,
+    type=click.Choice(["time_in_system_mean_min", "wait_mean_min", "throughput_per_day"]),
+)
+@click.option("--min-replications", type=click.IntRange(2, 100_000), default=3, show_default=True)
+@click.option("--max-replications", type=click.IntRange(2, 100_000), default=100, show_default=True)
 def run_cmd(
     scenario_file: Path,
     replications: int | None,
@@ -157,6 +180,12 @@ def run_cmd(
     quiet: bool,
     no_report: bool,
     overwrite: bool,
+    backend: str,
+    scheduler: str | None,
+    precision: float | None,
+    precision_kpi: str,
+    min_replications: int,
+    max_replications: int,
 ) -> None:
     """Run a scenario's replications and write summary, stages, records, manifest and report."""
     import sim
@@ -169,6 +198,8 @@ def run_cmd(
     ctx.meta["failure_dir"] = str(folder.parent)
     ctx.meta["on_interrupt"] = f"Nothing was written to {folder}; run the same command again to start afresh."
     total = replications or scenario.replications
+    from sim.experiment import Precision
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -185,11 +216,24 @@ def run_cmd(
             seed=seed,
             days=days,
             jobs=jobs,
-            progress=lambda done, _total: progress.update(task, completed=done),
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            backend=backend,
+            scheduler=scheduler,
+            precision=None
+            if precision is None
+            else Precision(precision, precision_kpi, min_replications, max(min_replications, max_replications)),
         )
     folder = result.write(folder, report=not no_report, overwrite=overwrite)
     m = result.manifest
     _warn_overloads(result.stages, result.scenario.name)
+    if "precision" in m:
+        p = m["precision"]
+        verdict = "reached" if p["reached"] else "NOT reached (maximum replications hit)"
+        click.echo(
+            f"precision {verdict}: {p['kpi']} = {p['mean']:.3f} ± {p['half_width']:.3f} after {p['replications']} "
+            f"replications (target ± {100 * p['relative_target']:g}%)",
+            err=not p["reached"],
+        )
     click.echo(
         f"{m['scenario']}: {m['replications']} replications of {m['horizon_min'] / 1440:g} days, "
         f"{m['entities']:,} travellers in {m['wall_time_s']:.1f} s -> {folder}/"
@@ -227,6 +271,14 @@ def _warn_overloads(stages, name: str) -> None:  # noqa: ANN001 - a DataFrame, i
 @click.option(
     "--overwrite", is_flag=True, help="Replace an existing results folder (only once the new one is complete)."
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Worker processes here, or a Dask cluster.",
+)
+@click.option("--scheduler", help="Address of a running Dask scheduler (with --backend dask); else a local cluster.")
 def compare_cmd(
     baseline_file: Path,
     other_files: tuple[Path, ...],
@@ -238,6 +290,8 @@ def compare_cmd(
     quiet: bool,
     no_report: bool,
     overwrite: bool,
+    backend: str,
+    scheduler: str | None,
 ) -> None:
     """Compare scenarios against a baseline with common random numbers and paired 95% intervals."""
     from sim.errors import ScenarioError
@@ -281,7 +335,15 @@ def compare_cmd(
             progress.update(task, completed=sum(finished.values()), description=name)
 
         result = compare(
-            scenarios[0], scenarios[1:], replications=replications, seed=seed, days=days, jobs=jobs, progress=tick
+            scenarios[0],
+            scenarios[1:],
+            replications=replications,
+            seed=seed,
+            days=days,
+            jobs=jobs,
+            progress=tick,
+            backend=backend,
+            scheduler=scheduler,
         )
     folder = result.write(folder, report=not no_report, overwrite=overwrite)
     for r in result.runs:
@@ -327,3 +389,89 @@ def report_cmd(folder: Path, jobs: int) -> None:
         click.echo(f"error: {err}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     click.echo(f"report: {out}")
+
+
+@main.command("sweep")
+@click.argument("sweep_file", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Sweep folder [results/sweep-<name>].")
+@click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", help="Address of a running Dask scheduler (with --backend dask); else a local cluster.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def sweep_cmd(sweep_file: Path, out: Path | None, jobs: int, backend: str, scheduler: str | None, quiet: bool) -> None:
+    """Run a parameter sweep; rerunning it resumes, skipping runs already finished."""
+    from sim.sweep import load_sweep, run_sweep
+
+    sweep = load_sweep(sweep_file)
+    folder = out or Path("results") / f"sweep-{sweep.spec.name}"
+    ctx = click.get_current_context()
+    ctx.meta["on_interrupt"] = (
+        f"Finished runs are kept in {folder}/runs; run the same command again to resume with the rest."
+    )
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"sweep {sweep.spec.name}: runs", total=None)
+        result = run_sweep(
+            sweep,
+            folder,
+            jobs,
+            backend,
+            scheduler,
+            lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    click.echo(
+        f"sweep {sweep.spec.name}: {len(sweep.points)} design points x {sweep.spec.replications} replications; "
+        f"{result.ran} runs done, {result.skipped} already there, {result.failed} failed, in {result.wall:.1f} s "
+        f"-> {folder}/sweep.parquet"
+    )
+    if result.failed:
+        click.echo(f"warning: {result.failed} run(s) failed; see {folder}/failures.csv (rerun to retry them)", err=True)
+
+
+@main.command("warmup")
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option("--replications", "-r", type=click.IntRange(1, 10_000), help="Replications [the scenario's].")
+@click.option("--days", "-d", type=click.FloatRange(0, 3660, min_open=True), help="Run length, in days.")
+@click.option(
+    "--bin",
+    "bin_min",
+    type=click.FloatRange(1, 10_000),
+    default=60,
+    show_default=True,
+    help="Minutes per point of the wait series.",
+)
+@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1))
+@click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True)
+def warmup_cmd(
+    scenario_file: Path, replications: int | None, days: float | None, bin_min: float, seed: int | None, jobs: int
+) -> None:
+    """Suggest a warm-up: the MSER-5 truncation point of the wait series (run from empty)."""
+    import sim
+    from sim.warmup import mser5
+
+    scenario = sim.load_scenario(scenario_file)
+    scenario = scenario.model_copy(update={"warmup": 0.0})
+    result = sim.run(scenario, replications=replications, seed=seed, days=days, jobs=jobs)
+    w = mser5(result.records, result.scenario.horizon, bin_min)
+    hours = w.truncation_min / 60
+    click.echo(
+        f"{scenario.name}: MSER-5 truncation point {w.truncation_min:.0f} min ({hours:.1f} h) over "
+        f"{result.scenario.horizon / 1440:g} days x {result.scenario.replications} replications "
+        f"(a series of {len(w.series)} means of waits, one per {bin_min:g} minutes of arrivals)"
+    )
+    if w.settles:
+        click.echo(f"suggested warm-up: at least {max(hours, bin_min / 60):.1f} h")
+    else:
+        click.echo(
+            "warning: the wait series does not settle: its best truncation point is in the second half of the "
+            "run. The system may be overloaded (see the stages' load) or the run too short; try more --days.",
+            err=True,
+        )
+        sys.exit(3)

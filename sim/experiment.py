@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import os
 import platform
-import signal
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from sim import __version__
 from sim.analysis import (
     add_notes,
     all_groups,
+    ci95_halfwidth,
     pool_kpis,
     replication_kpis,
     summarize,
@@ -35,6 +34,7 @@ from sim.analysis import (
 )
 from sim.comparison import compare_replications
 from sim.engine import RunawayError, simulate
+from sim.executors import run_tasks
 from sim.loader import scenario_hash
 from sim.network import Network, compile_network
 from sim.output import ResultsFolder, write_csv, write_json, write_parquet
@@ -208,47 +208,16 @@ def replicate(scenario: Scenario, replication: int) -> ReplicationOutput:
 
 
 def execute(
-    tasks: list[tuple[Scenario, int]], jobs: int, on_done: Callable[[int], None] | None = None
+    tasks: list[tuple[Scenario, int]],
+    jobs: int,
+    on_done: Callable[[int], None] | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> list[ReplicationOutput]:
-    """Run (scenario, replication) tasks, in worker processes when ``jobs`` > 1, in task order."""
-    if jobs <= 1 or len(tasks) == 1:
-        out = []
-        for i, (scenario, rep) in enumerate(tasks):
-            out.append(replicate(scenario, rep))
-            if on_done is not None:
-                on_done(i)
-        return out
-    results: list[ReplicationOutput | None] = [None] * len(tasks)
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_worker_signals)
-    try:
-        futures = {pool.submit(replicate, s, r): i for i, (s, r) in enumerate(tasks)}
-        for future in as_completed(futures):
-            i = futures[future]
-            results[i] = future.result()
-            if on_done is not None:
-                on_done(i)
-    except BaseException:
-        stop_pool(pool)
-        raise
-    pool.shutdown()
-    return [r for r in results if r is not None]
-
-
-def _worker_signals() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them; SIGTERM ends them at once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a worker pool at once (interrupt or failure): cancel what has not started, end the rest."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
+    """Run (scenario, replication) tasks on the chosen backend; results in task order."""
+    return run_tasks(
+        replicate, tasks, jobs, backend, scheduler, None if on_done is None else (lambda i, _r: on_done(i))
+    )
 
 
 def summarise(scenario: Scenario, outputs: list[ReplicationOutput], jobs: int, wall: float) -> RunResult:
@@ -290,6 +259,19 @@ def summarise(scenario: Scenario, outputs: list[ReplicationOutput], jobs: int, w
     return RunResult(scenario, summary, stages, reps, records, all_visits, manifest)
 
 
+@dataclass(frozen=True)
+class Precision:
+    """Stop adding replications once the 95% half-width of ``kpi`` is within ``relative`` of its mean.
+
+    Checked on the border-wide total row (all crossings, directions and flows).
+    """
+
+    relative: float
+    kpi: str = "time_in_system_mean_min"
+    minimum: int = 3
+    maximum: int = 100
+
+
 def run(
     scenario: Scenario,
     replications: int | None = None,
@@ -297,11 +279,16 @@ def run(
     days: float | None = None,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
+    precision: Precision | None = None,
 ) -> RunResult:
     """Run all replications of ``scenario`` and summarise them.
 
-    ``jobs`` > 1 runs replications in worker processes; results are identical either way.
-    ``progress(done, total)`` is called after each replication.
+    ``jobs`` > 1 runs replications in worker processes (or on ``backend="dask"``); results
+    are identical either way. ``progress(done, total)`` is called after each replication.
+    With ``precision``, replications are added in batches until the interval is tight enough
+    (replication r is the same whatever the batch), between its minimum and maximum.
     """
     scenario = with_overrides(scenario, replications, seed, days)
     wall0 = time.perf_counter()
@@ -310,10 +297,47 @@ def run(
     def tick(_: int) -> None:
         count[0] += 1
         if progress is not None:
-            progress(count[0], scenario.replications)
+            progress(count[0], scenario.replications if precision is None else precision.maximum)
 
-    outputs = execute([(scenario, r) for r in range(scenario.replications)], jobs, tick)
-    return summarise(scenario, outputs, jobs, time.perf_counter() - wall0)
+    if precision is None:
+        outputs = execute([(scenario, r) for r in range(scenario.replications)], jobs, tick, backend, scheduler)
+        return summarise(scenario, outputs, jobs, time.perf_counter() - wall0)
+    outputs: list[ReplicationOutput] = []
+    target = precision.minimum
+    while True:
+        batch = [(scenario, r) for r in range(len(outputs), target)]
+        outputs += execute(batch, jobs, tick, backend, scheduler)
+        reached, half, mean = precision_reached(outputs, precision)
+        if reached or len(outputs) >= precision.maximum:
+            break
+        target = min(precision.maximum, len(outputs) + max(jobs, 1))
+    final = scenario.model_copy(update={"replications": len(outputs)})
+    result = summarise(final, outputs, jobs, time.perf_counter() - wall0)
+    result.manifest["precision"] = {
+        "kpi": precision.kpi,
+        "relative_target": precision.relative,
+        "reached": bool(reached),
+        "half_width": half,
+        "mean": mean,
+        "replications": len(outputs),
+        "minimum": precision.minimum,
+        "maximum": precision.maximum,
+    }
+    return result
+
+
+def precision_reached(outputs: list[ReplicationOutput], precision: Precision) -> tuple[bool, float, float]:
+    """(reached, 95% half-width, mean) of the KPI on the border-wide total over the replications so far."""
+    values = []
+    for o in outputs:
+        k = o.kpis
+        row = k[(k["crossing"] == "ALL") & (k["direction"] == "ALL") & (k["flow"] == "ALL")]
+        values.append(float(row[precision.kpi].iloc[0]) if len(row) else float("nan"))
+    v = np.asarray(values)
+    half = ci95_halfwidth(v)
+    mean = float(np.nanmean(v)) if len(v) else float("nan")
+    reached = bool(np.isfinite(half) and mean != 0 and half <= precision.relative * abs(mean))
+    return reached, half, mean
 
 
 def versions() -> dict[str, str]:
@@ -368,6 +392,8 @@ def compare(
     days: float | None = None,
     jobs: int = 1,
     progress: Callable[[str, int, int], None] | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> ComparisonResult:
     """Run ``baseline`` and ``others`` with the same seed and replications, and compare them.
 
@@ -400,7 +426,7 @@ def compare(
         if progress is not None:
             progress(name, done[name], replications)
 
-    outputs = execute(tasks, jobs, tick)
+    outputs = execute(tasks, jobs, tick, backend, scheduler)
     wall = time.perf_counter() - wall0
     results = [
         summarise(s, outputs[k * replications : (k + 1) * replications], jobs, wall) for k, s in enumerate(scenarios)
