@@ -24,3 +24,12 @@ def test_readme_main_command_names_existing_files():
     main = _bash_blocks()[0]
     for path in re.findall(r"scenarios/[\w./-]+\.yaml", main):
         assert Path(path).exists(), path
+
+
+def test_readme_sweep_example_is_the_shipped_sweep():
+    from ruamel.yaml import YAML
+
+    blocks = re.findall(r"```yaml\n(.*?)```", README, flags=re.S)
+    (example,) = [b for b in blocks if "tutorial_truck_booths" in b]
+    shipped = YAML(typ="safe").load(Path("sweeps/tutorial_truck_booths.yaml").read_text())
+    assert YAML(typ="safe").load(example) == shipped
