@@ -1,8 +1,10 @@
 """The event engine: travellers, server pools and neutral zones on a SimPy environment.
 
-Travellers are not SimPy processes. Each service completion is one SimPy timeout with a
-callback, and each arrival another, so a traveller through three stages costs four events
-instead of the dozen a process with ``Resource`` requests costs. Queues are FIFO per pool.
+Travellers are not SimPy processes. Each service completion is one event on SimPy's queue
+with a callback, and each arrival another, so a traveller through three stages costs four
+events instead of the dozen a process with ``Resource`` requests costs. Queues are FIFO per
+pool; capacity changes (shifts, opening hours, closures) are urgent events, so they act before
+anything else at the same instant.
 Records are appended to flat lists at the moments that decide them (a traveller leaving a
 pool), and turned into arrays after the run.
 """
