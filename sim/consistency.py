@@ -6,6 +6,7 @@ them all at once with file and line.
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from sim.routing import RouteError, build_route
@@ -13,10 +14,25 @@ from sim.scenario import DIRECTIONS, Scenario
 
 Loc = tuple[Any, ...]
 
+MAX_HORIZON_DAYS = 3660
+"""Ten years, as ``bordersim run --days`` allows: a longer run is a typo (``365250 d``), not a study."""
 
-def _known(names: Any) -> str:
+
+def _known(names: Any, wrong: object = None) -> str:
+    """The names that would be valid, and the closest to ``wrong`` when it looks like a typo of one."""
     names = sorted(names)
-    return ", ".join(names) if names else "none defined"
+    text = ", ".join(names) if names else "none defined"
+    if isinstance(wrong, str):
+        close = difflib.get_close_matches(wrong, names, n=1, cutoff=0.6)
+        if close:
+            text += f"; did you mean {close[0]!r}?"
+    return text
+
+
+def _hint(wrong: str, names: Any) -> str:
+    """A "did you mean" for a name among many (crossing ids), where listing them all would not help."""
+    close = difflib.get_close_matches(wrong, sorted(names), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat list of checks reads best
@@ -24,6 +40,8 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
     problems: list[tuple[Loc, str]] = []
     regimes = s.all_regimes()
 
+    if s.horizon > MAX_HORIZON_DAYS * 1440:
+        problems.append((("horizon",), f"must be at most {MAX_HORIZON_DAYS} d (10 years), got {s.horizon / 1440:g} d"))
     if s.warmup >= s.horizon:
         problems.append((("warmup",), f"must be shorter than the horizon ({s.horizon:g} min)"))
 
@@ -36,7 +54,7 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
 
     def check_regime_name(loc: Loc, name: str) -> None:
         if name not in regimes:
-            problems.append((loc, f"unknown regime {name!r} (known: {_known(regimes)})"))
+            problems.append((loc, f"unknown regime {name!r} (known: {_known(regimes, name)})"))
 
     check_regime_name(("regime", "default"), s.regime.default)
     for cat, name in s.regime.by_category.items():
@@ -44,9 +62,12 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
     for cid, name in s.regime.by_crossing.items():
         check_regime_name(("regime", "by_crossing", cid), name)
         if cid not in crossing_index:
-            problems.append((("regime", "by_crossing", cid), f"no crossing with id {cid!r}"))
+            problems.append(
+                (("regime", "by_crossing", cid), f"no crossing with id {cid!r}{_hint(cid, crossing_index)}")
+            )
 
     used = {s.regime_of(c) for c in s.crossings}
+    broken: set[str] = set()  # regimes naming unknown stages: their routes cannot be checked
     for name, regime in regimes.items():
         if name not in s.regimes and name not in used:
             continue  # an unused built-in regime may name stages this scenario lacks
@@ -54,16 +75,17 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
         variants = [((), regime)] + [(("flows", f), v) for f, v in regime.flows.items()]
         for fname in regime.flows:
             if fname not in s.flows:
-                problems.append(((*base, "flows", fname), f"unknown flow {fname!r} (known: {_known(s.flows)})"))
+                problems.append(((*base, "flows", fname), f"unknown flow {fname!r} (known: {_known(s.flows, fname)})"))
         for sub, lst in variants:
             for part in ("exit", "entry", "joint"):
                 names = getattr(lst, part)
                 for j, stage in enumerate(names):
                     if stage not in s.stages:
+                        broken.add(name)
                         problems.append(
                             (
                                 (*base, *sub, part, j),
-                                f"regime {name!r} names unknown stage {stage!r} (known: {_known(s.stages)})",
+                                f"regime {name!r} names unknown stage {stage!r} (known: {_known(s.stages, stage)})",
                             )
                         )
                 for dup in sorted({n for n in names if names.count(n) > 1}):
@@ -73,7 +95,7 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
         for fname in stage.flows:
             if fname not in s.flows:
                 problems.append(
-                    (("stages", name, "flows", fname), f"unknown flow {fname!r} (known: {_known(s.flows)})")
+                    (("stages", name, "flows", fname), f"unknown flow {fname!r} (known: {_known(s.flows, fname)})")
                 )
 
     for i, c in enumerate(s.crossings):
@@ -82,12 +104,15 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
                 for stage, spec in getattr(side, table).items():
                     loc = ("crossings", i, "sides", side_name, table, stage)
                     if stage not in s.stages:
-                        problems.append((loc, f"unknown stage {stage!r} (known: {_known(s.stages)})"))
+                        problems.append((loc, f"unknown stage {stage!r} (known: {_known(s.stages, stage)})"))
                     if isinstance(spec, dict):
                         for fname in spec:
                             if fname != "default" and fname not in s.flows:
                                 problems.append(
-                                    ((*loc, fname), f"unknown flow {fname!r} (known: {_known(s.flows)}, default)")
+                                    (
+                                        (*loc, fname),
+                                        f"unknown flow {fname!r} (known: {_known([*s.flows, 'default'], fname)})",
+                                    )
                                 )
 
     for name, prof in s.profiles.hourly.items():
@@ -103,15 +128,17 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
     for k, d in enumerate(s.demand):
         loc = ("demand", k)
         if d.crossing not in crossing_index:
-            problems.append(((*loc, "crossing"), f"no crossing with id {d.crossing!r}"))
+            problems.append(
+                ((*loc, "crossing"), f"no crossing with id {d.crossing!r}{_hint(d.crossing, crossing_index)}")
+            )
             continue
         if d.flow not in s.flows:
-            problems.append(((*loc, "flow"), f"unknown flow {d.flow!r} (known: {_known(s.flows)})"))
+            problems.append(((*loc, "flow"), f"unknown flow {d.flow!r} (known: {_known(s.flows, d.flow)})"))
             continue
         for key, table, length in (("hourly", s.profiles.hourly, 24), ("weekly", s.profiles.weekly, 7)):
             value = getattr(d, key)
             if isinstance(value, str) and value not in table:
-                problems.append(((*loc, key), f"unknown {key} profile {value!r} (known: {_known(table)})"))
+                problems.append(((*loc, key), f"unknown {key} profile {value!r} (known: {_known(table, value)})"))
             elif isinstance(value, list) and sum(value) <= 0:
                 problems.append(((*loc, key), f"the {length} weights must not all be 0"))
         crossing = s.crossings[crossing_index[d.crossing]]
@@ -124,8 +151,8 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
                     f"such as {crossing.id!r} (flows.{d.flow}.categories)",
                 )
             )
-        if s.regime_of(crossing) not in regimes:
-            continue
+        if s.regime_of(crossing) not in regimes or s.regime_of(crossing) in broken:
+            continue  # reported above; every route would also lack servers for the unknown stage
         directions = DIRECTIONS if d.direction == "both" else (d.direction,)
         for direction in directions:
             key3 = (crossing.id, direction, d.flow)

@@ -243,7 +243,8 @@ def _shorthand(value: Any) -> Any:
             "a distribution needs 'dist:' (constant, exponential, lognormal, gamma, triangular, uniform or empirical)"
         )
     if isinstance(value, dict) and value.get("dist") not in DISTRIBUTIONS:
-        raise ValueError(f"unknown distribution {value.get('dist')!r}; use one of {', '.join(DISTRIBUTIONS)}")
+        # the repr is cut short: a mistaken value may be a whole nested mapping
+        raise ValueError(f"unknown distribution {value.get('dist')!r:.40}; use one of {', '.join(DISTRIBUTIONS)}")
     return value
 
 

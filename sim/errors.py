@@ -13,10 +13,17 @@ class Problem:
     line: int | None
     path: str
     message: str
+    scenario: str = ""
+    """The scenario file being loaded when the problem lies in another file it uses (a base it
+    extends, a CSV catalogue): ``bordersim validate`` of many variants of one base must say
+    which variant a problem in the base came from."""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        if self.scenario and self.scenario != self.file:
+            text += f" (while loading {self.scenario})"
+        return text
 
 
 class ScenarioError(Exception):

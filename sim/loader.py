@@ -7,7 +7,9 @@ line it came from, then validates it once. All problems are reported together, e
 
 from __future__ import annotations
 
+import codecs
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -16,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -24,12 +26,14 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from sim.consistency import check_scenario
 from sim.distributions import DISTRIBUTIONS
 from sim.errors import Problem, ScenarioError, format_path
-from sim.scenario import Scenario
+from sim.scenario import LANES_PATTERN, Scenario
 
 Loc = tuple[Any, ...]
 Positions = dict[Loc, tuple[str, int | None]]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MIN_NODE_BUDGET = 100_000
+"""Values a YAML file may expand to, at least; more is allowed in proportion to its size (see ``_plain``)."""
 _CSV_ALIASES = {
     "name_a": "sides.a.name",
     "name_b": "sides.b.name",
@@ -56,6 +60,15 @@ def _read_text(path: Path, what: str) -> str:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ScenarioError([Problem(shown, None, "", f"{what} is larger than {MAX_FILE_BYTES // 2**20} MiB")])
     data = path.read_bytes()
+    # UTF-32 first: its little-endian mark begins with UTF-16's
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "UTF-32"),
+        (codecs.BOM_UTF32_BE, "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16"),
+    ):
+        if data.startswith(bom):
+            raise ScenarioError([Problem(shown, None, "", f"{what} is {encoding} text; save it as UTF-8")])
     if b"\x00" in data:
         raise ScenarioError([Problem(shown, None, "", f"{what} is a binary file, expected UTF-8 text")])
     try:
@@ -65,8 +78,40 @@ def _read_text(path: Path, what: str) -> str:
         raise ScenarioError([Problem(shown, line, "", f"{what} is not UTF-8 text (byte {exc.start})")]) from None
 
 
-def _plain(node: Any, loc: Loc, file: str, positions: Positions) -> Any:
+class _Budget:
+    """How many more values ``_plain`` may produce from one file.
+
+    YAML aliases can repeat a list inside a list inside a list, so a few lines expand to
+    billions of values (a "billion laughs") that would exhaust memory rather than be reported.
+    A file without aliases has fewer values than bytes, so ten per byte never stops a real one.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.limit = max(MIN_NODE_BUDGET, 10 * len(text))
+        self.left = self.limit
+
+    def spend(self, loc: Loc, file: str, positions: Positions) -> None:
+        """Count one value at ``loc``; past the limit, report it at the key being expanded."""
+        self.left -= 1
+        if self.left < 0:
+            line = positions.get(loc, (file, None))[1]
+            raise ScenarioError(
+                [
+                    Problem(
+                        file,
+                        line,
+                        format_path(loc),
+                        f"YAML aliases (*name) expand the file to more than {self.limit:,} values; "
+                        "write the values out or repeat fewer of them",
+                    )
+                ]
+            )
+
+
+def _plain(node: Any, loc: Loc, file: str, positions: Positions, budget: _Budget | None = None) -> Any:
     """Convert ruamel nodes to plain Python, recording the line of every key and item."""
+    if budget is not None:
+        budget.spend(loc, file, positions)
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key in node:
@@ -77,7 +122,7 @@ def _plain(node: Any, loc: Loc, file: str, positions: Positions) -> Any:
             if not isinstance(key, str):
                 raise ScenarioError([Problem(file, line, format_path(loc), f"keys must be text, got {key!r}")])
             positions[(*loc, key)] = (file, line)
-            out[key] = _plain(node[key], (*loc, key), file, positions)
+            out[key] = _plain(node[key], (*loc, key), file, positions, budget)
         return out
     if isinstance(node, CommentedSeq):
         items = []
@@ -87,7 +132,7 @@ def _plain(node: Any, loc: Loc, file: str, positions: Positions) -> Any:
             except (KeyError, TypeError, AttributeError):
                 line = None
             positions[(*loc, i)] = (file, line)
-            items.append(_plain(item, (*loc, i), file, positions))
+            items.append(_plain(item, (*loc, i), file, positions, budget))
         return items
     if isinstance(node, bool) or node is None:
         return node
@@ -113,7 +158,7 @@ def _read_yaml(path: Path, positions: Positions) -> dict[str, Any]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         what = " ".join(p for p in (exc.context, exc.problem) if p)
-        raise ScenarioError([Problem(shown, line, "", f"YAML syntax error: {what}")]) from None
+        raise ScenarioError([Problem(shown, line, "", f"YAML syntax error: {what}{_yaml_hint(what)}")]) from None
     except YAMLError as exc:
         raise ScenarioError([Problem(shown, None, "", f"YAML error: {exc}")]) from None
     except RecursionError:
@@ -121,7 +166,16 @@ def _read_yaml(path: Path, positions: Positions) -> dict[str, Any]:
     if not isinstance(node, CommentedMap):
         kind = "a list" if isinstance(node, CommentedSeq) else f"a single value ({node!r:.40})"
         raise ScenarioError([Problem(shown, 1, "", f"the top level must be a mapping of scenario keys, got {kind}")])
-    return _plain(node, (), shown, positions)
+    return _plain(node, (), shown, positions, _Budget(text))
+
+
+def _yaml_hint(what: str) -> str:
+    """What usually causes the parser's messages that do not say it themselves."""
+    if "'\\t'" in what:
+        return " (a tab: YAML is indented with spaces, never tabs)"
+    if "expected <block end>" in what:
+        return " (check this line's indentation against the lines above it)"
+    return ""
 
 
 def _deep_merge(base: Any, over: Any) -> Any:
@@ -140,9 +194,6 @@ def _resolve_extends(
     real = path.resolve()
     if files is not None:
         files.insert(0, _display(path))
-    if real in chain:
-        cycle = " -> ".join(_display(p) for p in (*chain, real))
-        raise ScenarioError([Problem(_display(path), None, "extends", f"extends forms a cycle: {cycle}")])
     own_positions: Positions = {}
     data = _read_yaml(path, own_positions)
     # remember which file declared the CSV paths, which are relative to that file
@@ -153,15 +204,20 @@ def _resolve_extends(
     if parent is None:
         positions.update(own_positions)
         return data
+    # problems with the parent are reported at this file's extends line, where the fix goes
+    file, line = own_positions.get(("extends",), (_display(path), None))
     if not isinstance(parent, str):
-        file, line = own_positions.get(("extends",), (_display(path), None))
         raise ScenarioError([Problem(file, line, "extends", "must be the path of another scenario file")])
     parent_path = path.parent / parent
     if not parent_path.exists():
-        file, line = own_positions.get(("extends",), (_display(path), None))
         raise ScenarioError(
             [Problem(file, line, "extends", f"file {parent!r} not found (looked in {_display(parent_path)})")]
         )
+    if parent_path.is_dir():
+        raise ScenarioError([Problem(file, line, "extends", f"{parent!r} is a folder, not a scenario file")])
+    if parent_path.resolve() in (*chain, real):
+        cycle = " -> ".join(_display(p) for p in (*chain, real, parent_path.resolve()))
+        raise ScenarioError([Problem(file, line, "extends", f"extends forms a cycle: {cycle}")])
     base_positions: Positions = {}
     base = _resolve_extends(parent_path, base_positions, (*chain, real), files)
     positions.update(base_positions)
@@ -263,8 +319,10 @@ def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pr
                 shifted[(list_key, loc[1] + len(rows), *loc[2:])] = pos
                 del positions[loc]
         positions.update(shifted)
-        for i, (_row, line) in enumerate(rows):
+        for i, (row, line) in enumerate(rows):
             positions[(list_key, i)] = (csv_shown, line)
+            for sub in _leaf_locs(row):
+                positions[(list_key, i, *sub)] = (csv_shown, line)
         data[list_key] = [r for r, _ in rows] + existing
         data[key] = None  # folded in: a resolved scenario carries the rows, not the path
         data.setdefault("resolved_from", []).append(csv_shown)
@@ -273,13 +331,26 @@ def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pr
     if isinstance(demand, list):
         for k, item in enumerate(demand):
             if isinstance(item, dict) and isinstance(item.get("trace"), str):
+                if item.get("times") is not None:
+                    # the trace would silently replace the times written beside it
+                    problems.append(
+                        Problem(*where(("demand", k, "trace")), f"demand[{k}]", "give either trace or times, not both")
+                    )
+                    continue
                 try:
                     _fold_trace(item, where(("demand", k, "trace")), f"demand[{k}].trace", data)
                 except ScenarioError as err:
                     problems += err.problems
+                    # reported: without this the entry would also be "missing" its times
+                    item.setdefault("times", [])
 
     crossings = data.get("crossings")
     templates = data.get("crossing_templates") or {}
+    # where each template's and override's keys were written, to give the merged keys their lines
+    written: dict[Loc, list[tuple[Loc, tuple[str, int | None]]]] = {}
+    for loc, pos in positions.items():
+        if len(loc) > 2 and loc[0] in ("crossing_templates", "crossing_overrides"):
+            written.setdefault(loc[:2], []).append((loc[2:], pos))
     if isinstance(crossings, list) and isinstance(templates, dict):
         for i, item in enumerate(crossings):
             if not isinstance(item, dict):
@@ -302,9 +373,13 @@ def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pr
                 continue
             if isinstance(templates[name], dict):
                 crossings[i] = _deep_merge(templates[name], item)
+                for sub, pos in written.get(("crossing_templates", name), []):
+                    positions.setdefault(("crossings", i, *sub), pos)  # the crossing's own keys win
     overrides = data.get("crossing_overrides") or {}
     if isinstance(crossings, list) and isinstance(overrides, dict):
-        index = {c.get("id"): i for i, c in enumerate(crossings) if isinstance(c, dict)}
+        index = {
+            c.get("id"): i for i, c in enumerate(crossings) if isinstance(c, dict) and isinstance(c.get("id"), str)
+        }
         for cid, patch in overrides.items():
             if cid not in index:
                 problems.append(
@@ -314,7 +389,17 @@ def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pr
                 )
             elif isinstance(patch, dict):
                 crossings[index[cid]] = _deep_merge(crossings[index[cid]], patch)
+                for sub, pos in written.get(("crossing_overrides", cid), []):
+                    positions[("crossings", index[cid], *sub)] = pos
     return problems
+
+
+def _leaf_locs(row: dict[str, Any], prefix: Loc = ()) -> Iterable[Loc]:
+    """Every key path in a (nested) catalogue row, so each cell's errors point at the row."""
+    for key, value in row.items():
+        yield (*prefix, key)
+        if isinstance(value, dict):
+            yield from _leaf_locs(value, (*prefix, key))
 
 
 def _fold_trace(item: dict[str, Any], declared_in: tuple[str, int | None], key: str, data: dict[str, Any]) -> None:
@@ -369,6 +454,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     for part in loc:
         if isinstance(part, str) and (
             part in DISTRIBUTIONS
+            or part == "[key]"  # pydantic's marker for an error in a mapping's key rather than its value
             or part.startswith(("function-", "tagged-union", "literal[", "list[", "dict[", "union["))
             or part in ("int", "str", "float", "constrained-int", "constrained-str", "constrained-float")
         ):
@@ -401,6 +487,30 @@ _TYPE_MISMATCH = (
 )
 
 
+_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]*$"  # sim.scenario.Identifier
+_PATTERNS = {
+    _NAME_PATTERN: "is not a valid name: use letters, digits, _ and -, starting with a letter or _",
+    LANES_PATTERN: "expected a count, 24 hourly counts, 'lanes' or 'lanes * share' (e.g. 'lanes * 0.5')",
+}
+
+
+def _kind_of(value: Any) -> str:
+    """How a scenario author would name the kind of a YAML value."""
+    if value is None:
+        return "nothing (the value is empty)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
 def _describe(error: dict[str, Any]) -> str:
     kind = error["type"]
     msg = str(error["msg"])
@@ -408,6 +518,17 @@ def _describe(error: dict[str, Any]) -> str:
         return "unknown key"
     if kind == "missing":
         return "required field is missing"
+    # pydantic's own words name Python classes ("instance of Countries") or regular expressions
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping (key: value lines), got {_kind_of(error.get('input'))}"
+    if kind == "list_type":
+        return f"expected a list, got {_kind_of(error.get('input'))}"
+    if kind == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern")
+        if pattern == _NAME_PATTERN:
+            return f"{error.get('input')!r:.60} {_PATTERNS[pattern]}"
+        if pattern in _PATTERNS:
+            return _PATTERNS[pattern]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     for old, new in _REWRITES:
@@ -489,7 +610,11 @@ def _validation_problems(err: ValidationError, data: dict[str, Any], positions: 
             message += _suggest(loc, known)
         grouped.setdefault(loc, []).append((error["type"], message))
     problems = []
+    inner = {other[:n] for other in grouped for n in range(len(other))}  # locations with errors inside
     for loc, messages in grouped.items():
+        if loc in inner and all(kind in _TYPE_MISMATCH for kind, _ in messages):
+            # a union's other branches: the value has the kind of the branch that erred inside it
+            continue
         file, line = _position_of(loc, positions, shown)
         problems.append(Problem(file, line, format_path(loc), _merge_union(messages)))
     return problems
@@ -504,6 +629,44 @@ def read_raw(path: str | Path) -> tuple[dict[str, Any], Positions]:
     return data, positions
 
 
+def _field(value: Any, key: Any) -> Any:
+    """The validated counterpart of ``raw[key]`` for the validated counterpart ``value`` of ``raw``."""
+    if isinstance(value, BaseModel):
+        for name, info in type(value).model_fields.items():
+            if key in (name, info.alias):
+                return getattr(value, name)
+        return None
+    if isinstance(value, dict):
+        return value.get(key)
+    if isinstance(value, (list, tuple)) and isinstance(key, int) and 0 <= key < len(value):
+        return value[key]
+    return None
+
+
+def _coerced_booleans(raw: Any, value: Any, loc: Loc = ()) -> Iterable[tuple[Loc, bool]]:
+    """Where a ``true`` or ``false`` was accepted as a number.
+
+    Pydantic reads a boolean as 1 or 0 wherever a number is expected, so ``replications: true``
+    would run one replication and ``daily: false`` no traffic, where the author surely meant
+    something else. Walks the raw data beside the validated scenario, so only numeric fields
+    are checked and booleans stay valid where the format has them (``during_hours``).
+    """
+    if isinstance(raw, bool):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield loc, raw
+        return
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(raw, dict):
+        items = raw.items()
+    elif isinstance(raw, list):
+        items = enumerate(raw)
+    else:
+        return
+    for key, item in items:
+        if isinstance(item, (bool, dict, list)):  # long lists of plain numbers are skipped quickly
+            yield from _coerced_booleans(item, _field(value, key), (*loc, key))
+
+
 def validate_data(data: dict[str, Any], positions: Positions, shown: str) -> Scenario:
     """Validate an assembled scenario dict, raising ``ScenarioError`` with every problem."""
     problems = _assemble(data, positions, shown)
@@ -511,6 +674,11 @@ def validate_data(data: dict[str, Any], positions: Positions, shown: str) -> Sce
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(problems + _validation_problems(err, data, positions, shown)) from None
+    for loc, flag in _coerced_booleans(data, scenario):
+        file, line = _position_of(loc, positions, shown)
+        problems.append(
+            Problem(file, line, format_path(loc), f"expected a number, got a boolean ({str(flag).lower()})")
+        )
     for loc, message in check_scenario(scenario):
         file, line = _position_of(loc, positions, shown)
         problems.append(Problem(file, line, format_path(loc), message))
@@ -525,9 +693,13 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises ``ScenarioError`` listing every problem with its file, line and field path.
     """
     path = Path(path)
-    data, positions = read_raw(path)
-    data.setdefault("name", _default_name(path))
-    return validate_data(data, positions, _display(path))
+    shown = _display(path)
+    try:
+        data, positions = read_raw(path)
+        data.setdefault("name", _default_name(path))
+        return validate_data(data, positions, shown)
+    except ScenarioError as err:
+        raise ScenarioError([dataclasses.replace(p, scenario=p.scenario or shown) for p in err.problems]) from None
 
 
 def _default_name(path: Path) -> str:
