@@ -1,5 +1,10 @@
 """``python -m sim`` is the same as the ``bordersim`` command."""
 
-from sim.cli import main
+import sys
+
+try:
+    from sim.cli import main
+except KeyboardInterrupt:  # stopped while starting up: nothing was done
+    sys.exit(130)
 
 main()

@@ -7,6 +7,7 @@ traceback.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -33,8 +34,17 @@ EXIT_MODEL_ERROR = 1
 EXIT_INTERRUPTED = 130
 
 
-def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM stops a run the way Ctrl-C does: cleanly, keeping what is finished."""
+_MAIN_PID = os.getpid()
+
+
+def _stop(signum: int, frame: object) -> None:
+    """Ctrl-C and SIGTERM stop a run cleanly in the main process, keeping what is finished.
+
+    A worker process forked before it set its own handlers ends quietly instead of printing
+    a traceback: the main process is the one that reports.
+    """
+    if os.getpid() != _MAIN_PID:
+        os._exit(128 + signum)
     raise KeyboardInterrupt
 
 
@@ -44,7 +54,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         from sim.output import OutputExists
 
-        signal.signal(signal.SIGTERM, _terminate)
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
         try:
             return super().invoke(ctx)
         except ScenarioError as err:
