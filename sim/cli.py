@@ -148,26 +148,72 @@ def schema(out: Path | None) -> None:
         write_text(out, text + "\n")
 
 
+def _run_options(default_out: str, min_replications: int = 1):
+    """The options ``run`` and ``compare`` share, in one place."""
+
+    def apply(f):  # noqa: ANN001, ANN202 - a click command function
+        options = [
+            click.option(
+                "--replications",
+                "-r",
+                type=click.IntRange(min_replications, 100_000),
+                help="Replications of every scenario [the scenario's].",
+            ),
+            click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), help="Root seed [the scenario's]."),
+            click.option(
+                "--days", "-d", type=click.FloatRange(0, 3660, min_open=True), help="Override the horizon, in days."
+            ),
+            click.option("--out", "-o", type=click.Path(path_type=Path), help=f"Results folder [{default_out}]."),
+            click.option(
+                "--jobs",
+                "-j",
+                type=click.IntRange(1, 512),
+                default=1,
+                show_default=True,
+                help="Worker processes (or Dask workers).",
+            ),
+            click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+            click.option(
+                "--no-report", is_flag=True, help="Skip the charts and report.html (bordersim report makes them later)."
+            ),
+            click.option(
+                "--overwrite",
+                is_flag=True,
+                help="Replace an existing results folder (only once the new one is complete).",
+            ),
+            click.option(
+                "--backend",
+                type=click.Choice(["local", "dask"]),
+                default="local",
+                show_default=True,
+                help="Worker processes here, or a Dask cluster.",
+            ),
+            click.option(
+                "--scheduler", help="Address of a running Dask scheduler (with --backend dask); else a local cluster."
+            ),
+        ]
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return apply
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+        transient=True,
+    )
+
+
 @main.command("run")
 @click.argument("scenario_file", type=click.Path(path_type=Path))
-@click.option("--replications", "-r", type=click.IntRange(1, 100_000), help="Override the scenario's replications.")
-@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), help="Override the scenario's root seed.")
-@click.option("--days", "-d", type=click.FloatRange(0, 3660, min_open=True), help="Override the horizon, in days.")
-@click.option("--out", "-o", type=click.Path(path_type=Path), help="Results folder [results/<scenario name>].")
-@click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@click.option("--no-report", is_flag=True, help="Skip the charts and report.html (bordersim report makes them later).")
-@click.option(
-    "--overwrite", is_flag=True, help="Replace an existing results folder (only once the new one is complete)."
-)
-@click.option(
-    "--backend",
-    type=click.Choice(["local", "dask"]),
-    default="local",
-    show_default=True,
-    help="Worker processes here, or a Dask cluster.",
-)
-@click.option("--scheduler", help="Address of a running Dask scheduler (with --backend dask); else a local cluster.")
+@_run_options("results/<scenario name>")
 @click.option(
     "--precision",
     type=click.FloatRange(0, 1, min_open=True),
@@ -211,15 +257,7 @@ def run_cmd(
     total = replications or scenario.replications
     from sim.experiment import Precision
 
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=quiet,
-        transient=True,
-    ) as progress:
+    with _progress(quiet) as progress:
         task = progress.add_task(f"{scenario.name}: replications", total=total)
         result = sim.run(
             scenario,
@@ -272,24 +310,7 @@ def _warn_overloads(stages, name: str) -> None:  # noqa: ANN001 - a DataFrame, i
 @main.command("compare")
 @click.argument("baseline_file", type=click.Path(path_type=Path))
 @click.argument("other_files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--replications", "-r", type=click.IntRange(2, 100_000), help="Replications of every scenario.")
-@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), help="Root seed for all [the baseline's].")
-@click.option("--days", "-d", type=click.FloatRange(0, 3660, min_open=True), help="Override the horizon, in days.")
-@click.option("--out", "-o", type=click.Path(path_type=Path), help="Results folder [results/compare-<baseline>].")
-@click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@click.option("--no-report", is_flag=True, help="Skip the charts and report.html (bordersim report makes them later).")
-@click.option(
-    "--overwrite", is_flag=True, help="Replace an existing results folder (only once the new one is complete)."
-)
-@click.option(
-    "--backend",
-    type=click.Choice(["local", "dask"]),
-    default="local",
-    show_default=True,
-    help="Worker processes here, or a Dask cluster.",
-)
-@click.option("--scheduler", help="Address of a running Dask scheduler (with --backend dask); else a local cluster.")
+@_run_options("results/compare-<baseline name>", min_replications=2)
 def compare_cmd(
     baseline_file: Path,
     other_files: tuple[Path, ...],
@@ -329,15 +350,7 @@ def compare_cmd(
     ctx.meta["failure_dir"] = str(folder.parent)
     ctx.meta["on_interrupt"] = f"Nothing was written to {folder}; run the same command again to start afresh."
     reps = replications or scenarios[0].replications
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=quiet,
-        transient=True,
-    ) as progress:
+    with _progress(quiet) as progress:
         task = progress.add_task("replications", total=reps * len(scenarios))
         finished: dict[str, int] = {}
 
@@ -419,15 +432,7 @@ def sweep_cmd(sweep_file: Path, out: Path | None, jobs: int, backend: str, sched
     ctx.meta["on_interrupt"] = (
         f"Finished runs are kept in {folder}/runs; run the same command again to resume with the rest."
     )
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=quiet,
-        transient=True,
-    ) as progress:
+    with _progress(quiet) as progress:
         task = progress.add_task(f"sweep {sweep.spec.name}: runs", total=None)
         result = run_sweep(
             sweep,

@@ -84,10 +84,9 @@ class Exponential(_Dist):
         return rng.exponential(self.mean_, n)
 
 
-class Lognormal(_Dist):
-    """Right-skewed times given by their mean and coefficient of variation, as surveys report them."""
+class _MeanCV(_Dist):
+    """A distribution given by its mean and coefficient of variation, as surveys report times."""
 
-    dist: Literal["lognormal"]
     mean_: PosDuration = Field(alias="mean")
     cv: float = Field(gt=0, allow_inf_nan=False, le=100)
 
@@ -100,6 +99,12 @@ class Lognormal(_Dist):
     @property
     def variance(self) -> float:
         return (self.cv * self.mean_) ** 2
+
+
+class Lognormal(_MeanCV):
+    """Right-skewed times: a few travellers take far longer than most."""
+
+    dist: Literal["lognormal"]
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         sigma2 = math.log1p(self.cv**2)
@@ -107,22 +112,10 @@ class Lognormal(_Dist):
         return rng.lognormal(mu, math.sqrt(sigma2), n)
 
 
-class Gamma(_Dist):
-    """Times given by mean and coefficient of variation; cv 1 is exponential, cv < 1 is regular."""
+class Gamma(_MeanCV):
+    """Times whose cv 1 is exponential and cv < 1 more regular (a sum of similar steps)."""
 
     dist: Literal["gamma"]
-    mean_: PosDuration = Field(alias="mean")
-    cv: float = Field(gt=0, allow_inf_nan=False, le=100)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
-
-    @property
-    def variance(self) -> float:
-        return (self.cv * self.mean_) ** 2
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         shape = 1.0 / self.cv**2

@@ -127,7 +127,16 @@ class Pool:
             self.leave(tr)
             self.model.finish(tr)
 
+    def record(self, tid: int, enter: float, start: float, end: float, leave: float) -> None:
+        """Append one visit to the pool's record columns."""
+        self.tids.append(tid)
+        self.enters.append(enter)
+        self.starts.append(start)
+        self.ends.append(end)
+        self.leaves.append(leave)
+
     def leave(self, tr: Traveller) -> None:
+        # record() inlined: this runs once per visit, the hottest path of a run
         self.tids.append(tr.tid)
         self.enters.append(tr.t_enter)
         self.starts.append(tr.t_start)
@@ -362,11 +371,7 @@ class Engine:
                 start = end = _NAN
             elif tr.tid not in held:
                 end = _NAN
-            where.tids.append(tr.tid)
-            where.enters.append(tr.t_enter)
-            where.starts.append(start)
-            where.ends.append(end)
-            where.leaves.append(_NAN)
+            where.record(tr.tid, tr.t_enter, start, end, _NAN)
         counts = [len(p.tids) for p in self.pools]
         pool_col = np.repeat(np.arange(len(self.pools), dtype=np.int32), counts)
 
