@@ -491,3 +491,15 @@ def warmup_cmd(
             err=True,
         )
         sys.exit(3)
+
+
+@main.command("validate-model")
+@click.option("--full", is_flag=True, help="Every check with long runs (several minutes); default: the fast subset.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("docs/validation.md"), show_default=True)
+@click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
+def validate_model_cmd(full: bool, out: Path, jobs: int) -> None:
+    """Check the model against queueing theory and write the evidence as a markdown table."""
+    from sim.validation import main as validation_main
+
+    args = ["--out", str(out), "--jobs", str(jobs)] + (["--full"] if full else [])
+    sys.exit(validation_main(args))

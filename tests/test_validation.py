@@ -1,0 +1,250 @@
+"""Replayed traces against an independent waiting-time recursion, and the validation module itself.
+
+The recursion is Kiefer and Wolfowitz's for a FIFO queue with c servers: customer n finds the
+sorted vector W of the work each server still has to do; it waits W[0] (the first server to
+free up), adds its service time to that server, and the next customer, T later, finds
+sort(max(W + S e_1 - T, 0)). It shares no code or arithmetic with the engine (relative
+workloads, not absolute clock times), so agreement to 1e-9 minutes on thousands of customers
+means the engine serves every one of them in the right order on the right server.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import sim.validation as validation
+from tests.conftest import one_crossing, run_dict
+
+TOL = 1e-9
+
+
+def kiefer_wolfowitz(arrivals: np.ndarray, services: np.ndarray, c: int) -> np.ndarray:
+    """Waits in queue of customers (in arrival order) at a FIFO queue with c identical servers."""
+    work = np.zeros(c)  # sorted: time until each server is free, as seen by the next customer
+    waits = np.empty(len(arrivals))
+    for n in range(len(arrivals)):
+        waits[n] = work[0]
+        work[0] += services[n]
+        if n + 1 < len(arrivals):
+            work = np.sort(np.maximum(work - (arrivals[n + 1] - arrivals[n]), 0.0))
+    return waits
+
+
+def through_stage(arrivals: np.ndarray, services: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """(waits, departures) of customers given in any order, served FIFO by time of arrival."""
+    order = np.argsort(arrivals, kind="stable")
+    waits = np.empty(len(arrivals))
+    waits[order] = kiefer_wolfowitz(arrivals[order], services[order], c)
+    return waits, arrivals + waits + services
+
+
+def random_trace(seed: int, n: int, c: int, load: float) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    arrivals = np.cumsum(rng.exponential(1.0, n))
+    services = rng.gamma(0.5, 2 * load * c, n)  # cv 1.4, mean load x c: busy, with long queues
+    return arrivals, services
+
+
+def replay(arrivals, service_times: dict[str, np.ndarray], servers: dict[str, int], horizon: float):
+    """Run the trace through a crossing whose exit side has the given stages, in that order."""
+    stages = list(service_times)
+    data = one_crossing(
+        stages={s: {"per_vehicle": 1.0} for s in stages},  # replaced by the trace
+        regime={"exit": stages},
+        servers_a=servers,
+        demand=[
+            {
+                "crossing": "x",
+                "flow": "truck",
+                "direction": "a_to_b",
+                "times": [float(t) for t in arrivals],
+                "service_times": {s: [float(x) for x in v] for s, v in service_times.items()},
+            }
+        ],
+    )
+    data["horizon"] = horizon
+    return run_dict(data)
+
+
+def visits_in_arrival_order(result, stage: str):
+    """The stage's visits, one per traveller, in the travellers' order of arrival."""
+    arrival = result.records.set_index("traveller")["arrival_min"]
+    v = result.visits[result.visits["stage"] == stage].copy()
+    v["arrival"] = arrival.loc[v["traveller"]].to_numpy()
+    return v.sort_values(["arrival", "traveller"])
+
+
+@pytest.mark.parametrize("c", [1, 2, 3])
+def test_single_stage_waits_match_kiefer_wolfowitz(c):
+    arrivals, services = random_trace(seed=100 + c, n=3000, c=c, load=0.95)
+    waits = kiefer_wolfowitz(arrivals, services, c)
+    r = replay(arrivals, {"check": services}, {"check": c}, horizon=float(arrivals[-1] + waits.max() + 1e4))
+    v = visits_in_arrival_order(r, "check")
+    assert len(v) == len(arrivals)
+    assert v["leave_min"].notna().all()
+    np.testing.assert_allclose(v["arrival"], arrivals, rtol=0, atol=TOL)
+    np.testing.assert_allclose(v["enter_min"], arrivals, rtol=0, atol=TOL)
+    np.testing.assert_allclose(v["start_min"] - v["enter_min"], waits, rtol=0, atol=TOL)
+    np.testing.assert_allclose(v["end_min"] - v["start_min"], services, rtol=0, atol=TOL)
+    assert waits.mean() > 5 * services.mean() / c  # the trace really queues
+    # the model's own KPI agrees too
+    done = r.records.sort_values("traveller")
+    np.testing.assert_allclose(done["wait_min"], waits, rtol=0, atol=TOL)
+
+
+def test_unsorted_trace_keeps_each_service_time_with_its_arrival():
+    arrivals, services = random_trace(seed=7, n=1000, c=2, load=0.9)
+    waits = kiefer_wolfowitz(arrivals, services, 2)
+    shuffle = np.random.default_rng(8).permutation(len(arrivals))
+    r = replay(arrivals[shuffle], {"check": services[shuffle]}, {"check": 2}, horizon=float(arrivals[-1] + 1e4))
+    v = visits_in_arrival_order(r, "check")
+    np.testing.assert_allclose(v["start_min"] - v["enter_min"], waits, rtol=0, atol=TOL)
+    np.testing.assert_allclose(v["end_min"] - v["start_min"], services, rtol=0, atol=TOL)
+
+
+def test_ties_are_served_in_trace_order():
+    # whole minutes: many travellers arrive together and services end as others arrive
+    rng = np.random.default_rng(3)
+    arrivals = np.sort(rng.integers(0, 600, 800)).astype(float)
+    services = rng.integers(0, 4, 800).astype(float)
+    waits = kiefer_wolfowitz(arrivals, services, 2)
+    r = replay(arrivals, {"check": services}, {"check": 2}, horizon=2000.0)
+    v = visits_in_arrival_order(r, "check")
+    np.testing.assert_array_equal(v["start_min"] - v["enter_min"], waits)
+
+
+@pytest.mark.parametrize(("c1", "c2"), [(2, 3), (3, 1)])
+def test_tandem_waits_match_the_recursion_stage_after_stage(c1, c2):
+    n = 3000
+    rng = np.random.default_rng(10 * c1 + c2)
+    arrivals = np.cumsum(rng.exponential(1.0, n))
+    s1 = rng.gamma(0.5, 2 * 0.9 * c1, n)
+    s2 = rng.lognormal(np.log(0.9 * c2) - 0.5, 1.0, n)
+    w1, d1 = through_stage(arrivals, s1, c1)
+    w2, d2 = through_stage(d1, s2, c2)  # FIFO at stage 2 by time of arrival there, not by first arrival
+    assert (np.diff(d1) < 0).sum() > 100  # overtaking at stage 1 really happens
+    r = replay(arrivals, {"first": s1, "second": s2}, {"first": c1, "second": c2}, horizon=float(d2.max() + 1))
+    v1 = visits_in_arrival_order(r, "first")
+    v2 = visits_in_arrival_order(r, "second")
+    np.testing.assert_allclose(v1["start_min"] - v1["enter_min"], w1, rtol=0, atol=TOL)
+    np.testing.assert_allclose(v1["leave_min"], d1, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(v2["enter_min"], d1, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(v2["start_min"] - v2["enter_min"], w2, rtol=0, atol=TOL)
+    np.testing.assert_allclose(v2["end_min"] - v2["start_min"], s2, rtol=0, atol=TOL)
+    release = r.records.sort_values("traveller")["release_min"].to_numpy()
+    np.testing.assert_allclose(release, d2, rtol=0, atol=1e-7)
+
+
+# -- the theory the validation module uses --------------------------------------------------
+
+
+def test_erlang_c_against_closed_forms():
+    for rho in (0.1, 0.5, 0.9):
+        assert validation.erlang_c(1, rho) == pytest.approx(rho)  # M/M/1: P(wait) = rho
+        assert validation.erlang_c(2, 2 * rho) == pytest.approx(2 * rho**2 / (1 + rho))
+        assert validation.mmc_wait(1.0, rho, 1) == pytest.approx(rho * rho / (1 - rho))
+    # the textbook factorial formula, where it is still accurate
+    a, c = 12.0, 16
+    top = a**c / math.factorial(c) / (1 - a / c)
+    assert validation.erlang_c(c, a) == pytest.approx(top / (sum(a**k / math.factorial(k) for k in range(c)) + top))
+
+
+def test_pollaczek_khinchine_and_mm1k():
+    # exponential service: P-K gives M/M/1; constant: half of it
+    assert validation.pk_wait(1.0, 0.8, 0.64) == pytest.approx(validation.mmc_wait(1.0, 0.8, 1))
+    assert validation.pk_wait(1.0, 0.8, 0.0) == pytest.approx(validation.mmc_wait(1.0, 0.8, 1) / 2)
+    pi = validation.mm1k_distribution(1.25, 3)
+    assert pi.sum() == pytest.approx(1.0)
+    assert pi[1:] / pi[:-1] == pytest.approx([1.25] * 3)
+
+
+def test_occupancy_is_the_time_average_count():
+    dist = validation._occupancy(np.array([0.0, 1.0, 5.0]), np.array([2.0, 3.0, np.nan]), 0.0, 6.0, 3)
+    # 1 on [0,1), 2 on [1,2), 1 on [2,3), 0 on [3,5), 1 on [5,6) (still inside at the horizon)
+    assert dist == pytest.approx(np.array([2, 3, 1, 0]) / 6)
+
+
+def test_t_interval():
+    mean, low, high = validation.t_interval(np.array([1.0, 2.0, 3.0]), level=0.95)
+    assert mean == 2.0
+    assert high - mean == pytest.approx(4.302652729749464 * 1 / math.sqrt(3))
+    assert low == pytest.approx(2 * mean - high)
+
+
+# -- the validation run --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fast_results():
+    return validation.run_checks(full=False)
+
+
+def test_fast_checks_pass(fast_results):
+    names = [r.name for r in fast_results]
+    assert len(names) == len(set(names))
+    assert len(fast_results) >= 30
+    failed = [r for r in fast_results if not r.passed]
+    assert not failed, failed
+    for r in fast_results:
+        assert r.ci_low <= r.simulated <= r.ci_high
+        assert math.isfinite(r.expected)
+    # every kind of check is in the fast subset
+    for part in ("Erlang C", "Pollaczek-Khinchine", "Jackson", "M/M/1/5", "ρ^3", "Little's law"):
+        assert any(part in n for n in names), part
+    # the intervals are informative: a few tens of percent at most, most much less
+    theory = [r for r in fast_results if "Little" not in r.name]
+    widths = [(r.ci_high - r.ci_low) / 2 / r.expected for r in theory]
+    assert np.median(widths) < 0.25
+    assert validation.verdict(fast_results)
+
+
+def test_main_writes_one_row_per_check(fast_results, tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run_checks(full, jobs=1, progress=None):
+        calls.append((full, jobs))
+        return fast_results
+
+    monkeypatch.setattr(validation, "run_checks", fake_run_checks)
+    out = tmp_path / "docs" / "validation.md"
+    assert validation.main(["--out", str(out)]) == 0
+    assert calls == [(False, 1)]
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Model validation")
+    assert "99% Student-t interval" in text
+    assert "| check | expected | simulated | interval | pass |" in text
+    table = text[text.index("| check |") :].splitlines()[2:]
+    rows = [line for line in table if line.startswith("| ")]
+    assert len(rows) == len(fast_results)
+    for r, row in zip(fast_results, rows, strict=True):
+        assert row.startswith(f"| {r.name} |")
+        assert row.endswith("| yes |")
+    assert f"{len(fast_results)} of {len(fast_results)} checks pass" in text
+
+
+def test_a_failure_is_reported(tmp_path):
+    ok = validation.CheckResult("a", 1.0, 1.0, 0.9, 1.1, True)
+    bad = validation.CheckResult("b", 1.0, 2.0, 1.9, 2.1, False)
+    path = validation.write_markdown([ok] * 3 + [bad] * 3, tmp_path / "v.md")
+    text = path.read_text(encoding="utf-8")
+    assert "| b | 1.000 | 2.000 | [1.900, 2.100] | **no** |" in text
+    assert "3 of 6 checks pass" in text
+    assert "more than chance explains" in text
+    assert "## Outside their interval\n\n- b\n" in text
+    failed = validation.CheckResult("c", 1.0, 2.0, 1.9, 2.1, False, replications=20)
+    assert failed.t_statistic() == pytest.approx(1 / (0.1 / 2.860934606449914))
+    assert not validation.verdict([ok] * 3 + [bad] * 3)
+    assert validation.verdict([ok] * 99 + [bad])  # one in a hundred at the 1% level is chance
+
+
+@pytest.mark.slow
+def test_full_validation(tmp_path):
+    results = validation.run_checks(full=True, jobs=2)
+    assert len(results) > 80
+    grid = [r for r in results if "Erlang C" in r.name]
+    assert len(grid) == 20
+    failed = [r for r in results if not r.passed]
+    assert validation.verdict(results), failed
