@@ -225,7 +225,7 @@ def pool_kpis(net: Network, rec: ReplicationRecords, warmup: float, horizon: flo
     waiting_end = np.bincount(idx[np.isnan(rec.visit_start)], minlength=n_pools)
     rows = []
     for p in net.pools:
-        unlimited = p.initial >= UNLIMITED
+        unlimited = max([p.initial, *p.change_caps]) >= UNLIMITED
         available = (
             math.nan
             if unlimited

@@ -101,9 +101,9 @@ class Pool:
         if prev is not None:
             prev.leave(tr)
         tr.t_enter = self.env._now
-        if self.busy < self.cap:
+        if self.busy < self.cap and not self.queue:
             self.start(tr)
-        else:
+        else:  # first come, first served: never ahead of someone already waiting
             self.queue.append(tr)
 
     def start(self, tr: Traveller) -> None:
@@ -148,8 +148,12 @@ class Pool:
 
     def set_capacity(self, cap: int) -> None:
         self.cap = cap
+        self.fill()
+
+    def fill(self) -> None:
+        """Start waiting travellers while servers are free (after a capacity change)."""
         queue = self.queue
-        while queue and self.busy < cap:
+        while queue and self.busy < self.cap:
             self.start(queue.popleft())
 
 
@@ -326,28 +330,37 @@ class Engine:
             )
         self.advance(tr)
 
-    def _schedule_capacity(self, pool: Pool, times: list[float], caps: list[int], k: int = 0) -> None:
-        """Apply the k-th capacity change at its time, before other events of that instant.
+    def _schedule_capacity(self, changes: list[tuple[float, list[tuple[Pool, int]]]], k: int = 0) -> None:
+        """Apply the k-th instant's capacity changes, before other events of that instant.
 
-        So a booth closing at 20:00 starts no service at 20:00.
+        Every pool changing at that instant gets its new capacity before any of them starts
+        a waiting traveller, so a booth closing at 20:00 starts no service at 20:00 even when
+        another pool opening at 20:00 passes travellers on to it.
         """
         event = Event(self.env)
         event._ok = True
         event._value = None
+        at, updates = changes[k]
 
         def apply(_: Event) -> None:
-            pool.set_capacity(caps[k])
-            if k + 1 < len(times):
-                self._schedule_capacity(pool, times, caps, k + 1)
+            for pool, cap in updates:
+                pool.cap = cap
+            for pool, _cap in updates:
+                pool.fill()
+            if k + 1 < len(changes):
+                self._schedule_capacity(changes, k + 1)
 
         event.callbacks.append(apply)
-        self.env.schedule(event, URGENT, times[k] - self.env._now)
+        self.env.schedule(event, URGENT, at - self.env._now)
 
     def run(self) -> ReplicationRecords:
         env = self.env
+        by_time: dict[float, list[tuple[Pool, int]]] = {}
         for pool, info in zip(self.pools, self.net.pools, strict=True):
-            if info.change_times:
-                self._schedule_capacity(pool, info.change_times, info.change_caps)
+            for t, cap in zip(info.change_times, info.change_caps, strict=True):
+                by_time.setdefault(t, []).append((pool, cap))
+        if by_time:
+            self._schedule_capacity(sorted(by_time.items(), key=lambda item: item[0]))
         if len(self.arrival):
             self.arrival_list = self.arrival.tolist()
             heappush(env._queue, (self.arrival_list[0], NORMAL, next(env._eid), _Due(self._arrive, 0)))

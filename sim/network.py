@@ -146,14 +146,19 @@ def compile_network(scenario: Scenario) -> Network:
                     zone=zone,
                 )
             )
-            # opening hours gate the first control of a route; later ones clear those inside
-            first = (net.sources[-1].before_zone + net.sources[-1].after_zone)[:1]
-            gates.update(p.pool for p in first)
+            # opening hours gate the first control a traveller can meet: the route's first
+            # step, and the next ones as long as a traveller may skip the ones before
+            # (risk-based selection); later controls clear those already inside
+            for p in net.sources[-1].before_zone + net.sources[-1].after_zone:
+                gates.add(p.pool)
+                if p.stage_def.for_flow(demand.flow, p.side)[2] >= 1.0:
+                    break
 
     weekday = WEEKDAYS.index(scenario.start_weekday)
     for index, (key, c, step, ref, secondary) in enumerate(pending):
-        if ref is None:
-            initial, times, caps = UNLIMITED, [], []
+        if ref is None:  # unlimited places: open whenever the crossing is, shut by its closures
+            hours_of = c if index in gates else c.model_copy(update={"hours": "24h", "open_days": None})
+            initial, times, caps = capacity_schedule((UNLIMITED,) * 24, hours_of, scenario.horizon, weekday)
         else:
             by_hour = tuple(pool_capacity_by_hour(ref))
             hours_of = c if index in gates else c.model_copy(update={"hours": "24h", "open_days": None})

@@ -31,9 +31,10 @@ What the engine records, and so what is asserted (per replication):
   outside the opening hours; the neutral zone never holds more than its size; a stage whose
   select share is 0 is never visited; every recorded time is before the horizon.
 
-Two engine bugs these properties found are tolerated, narrowly, while they stand
-(``KNOWN_OVERTAKING_BUG``, ``KNOWN_SAME_INSTANT_BUG``); strict xfail examples at the end
-show them, and two departures from the README's rules on opening hours and closures.
+The examples at the end are regression tests for four faults these properties found (and
+that are fixed): a traveller overtaking a queue after the neutral zone, capacity changes of
+the same instant applied one pool at a time, opening hours skipped by a traveller not
+selected at the first control, and unlimited secondary inspections ignoring closures.
 """
 
 from __future__ import annotations
@@ -354,49 +355,15 @@ def check_chains(data, rec: pd.DataFrame, vis: pd.DataFrame, zone: int | None) -
         assert (alone.loc[released, "release_min"] >= alone.loc[released, "arrival_min"]).all()
 
 
-KNOWN_OVERTAKING_BUG = True
-"""The engine lets a traveller overtake the queue of the pool after a neutral zone when that
-pool's capacity rises by 2 or more at once while the zone holds back a traveller: the first
-traveller started frees a zone place, the blocked traveller enters the zone, joins the pool,
-finds a free server (the capacity loop has not yet filled it) and starts at once, ahead of
-those waiting. ``test_capacity_rise_does_not_let_the_zone_jump_the_queue`` shows it. While
-the bug stands, the FIFO check tolerates exactly that pattern and nothing else."""
-
-
 def check_fifo(data, key: tuple, pool: pd.DataFrame) -> None:
+    """Each pool serves first come, first served: starts in the order of entering the queue."""
     p = pool.assign(_start=pool["start_min"].fillna(math.inf)).sort_values(["enter_min", "_start"])
     starts = p["_start"].to_numpy()
-    if (starts[1:] >= starts[:-1]).all():
-        return
-    # the travellers that started before someone who entered the pool earlier
-    overtook = np.concatenate(([False], starts[1:] < np.maximum.accumulate(starts)[:-1]))
-    jumped = p[overtook]
-    known = (
-        KNOWN_OVERTAKING_BUG
-        and data["crossings"][0].get("neutral_zone") is not None
-        and after_zone(data, key[2])
-        and (jumped["enter_min"] == jumped["start_min"]).all()
-    )
-    if known:
-        t = jumped["enter_min"].to_numpy()
-        rise = capacity_at(data, key, t) - capacity_at(data, key, t - 1e-6)
-        known = bool((rise >= 2).all())
-    assert known, p[["traveller", "enter_min", "start_min"]]
-
-
-KNOWN_SAME_INSTANT_BUG = True
-"""Capacity changes of different pools at the same instant are applied one pool at a time. When
-a rise is applied first (say the entry booths open at 01:00), the travellers it starts free
-places in the neutral zone; the vehicles the zone then lets in release their exit booths,
-which start the next ones with the capacity they had just before (say the crossing closes
-at 01:00), or join an entry-side pool whose own drop at 01:00 is still to come: a service
-starts at the instant its pool closes. ``test_no_first_control_starts_at_closing_time``
-shows it. While the bug stands, the capacity check tolerates exactly that, at crossings with
-a neutral zone: a start at the instant the pool's capacity falls, within the capacity just
-before the fall."""
+    assert (starts[1:] >= starts[:-1]).all(), p[["traveller", "enter_min", "start_min"]]
 
 
 def check_capacity(data, key: tuple, pool: pd.DataFrame) -> None:
+    """No more servers busy than the schedule allows; so no start while closed."""
     started = pool[pool["start_min"].notna()]
     if started.empty:
         return
@@ -406,15 +373,10 @@ def check_capacity(data, key: tuple, pool: pd.DataFrame) -> None:
     cap = capacity_at(data, key, start)
     if cap is None:  # an unlimited secondary inspection
         return
-    tolerated = np.zeros(len(start), dtype=bool)
-    if KNOWN_SAME_INSTANT_BUG and data["crossings"][0].get("neutral_zone") is not None:
-        # the capacity fell at this very instant and the start fits the capacity just before
-        before = capacity_at(data, key, start - 1e-6)
-        tolerated = (busy > cap) & (cap < before) & (busy <= before)
-    over = (busy > cap) & ~tolerated
+    over = busy > cap
     assert not over.any(), (key, start[over], busy[over], cap[over])
     # so: no start while closed, nor outside the opening hours at a first control
-    assert (cap[~tolerated] > 0).all()
+    assert (cap > 0).all()
 
 
 def check_zone(data, vis: pd.DataFrame, zone: int | None) -> None:
@@ -472,7 +434,6 @@ def test_invariants_hold_on_many_random_scenarios(data):
 # -- known departures from the README's rules, kept as failing examples ---------------------
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: see KNOWN_OVERTAKING_BUG")
 def test_capacity_rise_does_not_let_the_zone_jump_the_queue():
     # exit booth 1 min, room for 2 in the zone, entry booths: none in hour 0, two from 01:00.
     # T0 and T1 wait in the zone for the entry booths, T2 is blocked in the exit booth, T3 queues.
@@ -491,7 +452,6 @@ def test_capacity_rise_does_not_let_the_zone_jump_the_queue():
     assert entry["start_min"].tolist() == [60, 60, 70, 70]  # the engine starts T2 at 60 and T1 at 70
 
 
-@pytest.mark.xfail(strict=True, reason="opening hours gate the first stage's pool, not the traveller's first control")
 def test_a_traveller_skipping_the_first_control_still_waits_for_opening_hours():
     # README: "Travellers who reach a closed crossing wait for it to open." A truck arriving at
     # 23:00 and not selected for border control is served by customs at 23:00 all the same.
@@ -506,7 +466,6 @@ def test_a_traveller_skipping_the_first_control_still_waits_for_opening_hours():
     assert r.visits["start_min"].tolist() == [1920.0]  # 08:00 the next morning
 
 
-@pytest.mark.xfail(strict=True, reason="an unlimited secondary inspection has no capacity schedule, so no closure")
 def test_a_closure_stops_unlimited_secondary_inspections_too():
     # README: "A closed period shuts every control of the crossing; a service under way is
     # finished." With a 1-place inspection area the inspection waits for the reopening at 100;
@@ -523,7 +482,6 @@ def test_a_closure_stops_unlimited_secondary_inspections_too():
     assert secondary["start_min"].tolist() == [100.0]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: see KNOWN_SAME_INSTANT_BUG")
 def test_no_first_control_starts_at_closing_time():
     # open 00:30-01:00; the entry booth opens at 01:00, the very instant the crossing closes.
     # T0 waits in the zone for the entry booth, T1 is blocked in the exit booth, T2 and T3 queue.
