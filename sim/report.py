@@ -193,8 +193,9 @@ counted as still inside at the end, by three separate counts.</li>
 t-interval over independent replications.</li>
 <li>Replications draw from named random streams; compared scenarios share them (common random
 numbers), and differences carry 95% paired-t intervals.</li>
-<li>The engine is tested against exact micro-timelines, Erlang C and Little's law (see the
-test suite).</li>
+<li>The engine is tested against exact micro-timelines, an independent waiting-time
+recursion, and queueing theory (Erlang C, Pollaczek–Khinchine, Jackson networks, Little's
+law): bordersim's <code>docs/validation.md</code> lists every check with its interval.</li>
 </ul>
 """
 
