@@ -20,6 +20,20 @@ from sim.staffing import available_server_minutes
 ALL = "ALL"
 KEYS = ["crossing", "direction", "flow"]
 QUANTILES = {"wait_p50_min": 0.5, "wait_p90_min": 0.9, "wait_p95_min": 0.95}
+KPIS = (
+    "arrivals",
+    "completed",
+    "in_system_at_end",
+    "throughput_per_day",
+    "persons_per_day",
+    "wait_mean_min",
+    "wait_p50_min",
+    "wait_p90_min",
+    "wait_p95_min",
+    "wait_max_min",
+    "time_in_system_mean_min",
+)
+"""What ``replication_kpis`` gives per crossing x direction x flow and replication."""
 
 
 def ci95_halfwidth(values: np.ndarray | pd.Series) -> float:

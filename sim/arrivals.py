@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.scenario import Crossing
-from sim.staffing import open_fraction_by_hour
+from sim.staffing import open_fraction_by_hour, open_mask
 from sim.units import MINUTES_PER_HOUR
 
 
@@ -31,9 +31,14 @@ def hourly_rates(
     return daily / 1440.0 * hp[h % 24] * wp[(start_weekday + h // 24) % 7]
 
 
-def arrival_times(rng: np.random.Generator, rates: np.ndarray, horizon: float) -> np.ndarray:
-    """Sorted arrival times in minutes in [0, horizon) for hourly ``rates`` (per minute)."""
-    edges = np.minimum(np.arange(len(rates) + 1) * MINUTES_PER_HOUR, horizon)
+def hour_edges(hours: int, horizon: float) -> np.ndarray:
+    """Edges (minutes) of the hours of the horizon, the last one cut at the horizon."""
+    return np.minimum(np.arange(hours + 1) * MINUTES_PER_HOUR, horizon)
+
+
+def arrival_times(rng: np.random.Generator, rates: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Sorted arrival times in minutes in [edges[0], edges[-1]) for ``rates`` (per minute) between ``edges``."""
+    horizon = float(edges[-1])
     cum = np.concatenate(([0.0], np.cumsum(rates * np.diff(edges))))
     total = cum[-1]
     if total <= 0:
@@ -47,21 +52,58 @@ def arrival_times(rng: np.random.Generator, rates: np.ndarray, horizon: float) -
     return np.minimum(t, np.nextafter(horizon, 0))
 
 
-def follow_opening_hours(rates: np.ndarray, crossing: Crossing, start_weekday: int) -> np.ndarray:
-    """Move demand out of the hours a crossing is shut into its open hours, week by week.
+def follow_opening_hours(
+    rates: np.ndarray, crossing: Crossing, start_weekday: int, horizon: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move demand out of the times a crossing is shut into its open times, week by week.
 
     Travellers who know the opening hours do not plan to arrive at a shut crossing. Within
-    each week of the horizon the volume is kept and spread over the open hours in
-    proportion to the profile there.
+    each week of the horizon the volume is kept and spread over the open time in proportion
+    to the profile there. An hour that is open only in part (07:30-18:45) is split at the
+    opening or closing minute, so its arrivals fall in its open minutes only. Returns the
+    edges (minutes) and the rates (per minute) between them.
     """
+    edges = hour_edges(len(rates), horizon)
     open_share = open_fraction_by_hour(crossing, len(rates), start_weekday)
     if (open_share == 1).all():
-        return rates
+        return edges, rates
     out = rates * open_share
+    scale = np.ones(len(rates))
     week = 168
     for start in range(0, len(rates), week):
         sl = slice(start, start + week)
         kept = out[sl].sum()
         if kept > 0:
-            out[sl] *= rates[sl].sum() / kept
-    return out
+            scale[sl] = rates[sl].sum() / kept
+            out[sl] *= scale[sl]
+    partial = np.flatnonzero((open_share > 0) & (open_share < 1))
+    if not len(partial):
+        return edges, out
+    return _split_partial_hours(edges, out, rates * scale, partial, crossing, start_weekday)
+
+
+def _split_partial_hours(
+    edges: np.ndarray,
+    rates: np.ndarray,
+    open_rates: np.ndarray,
+    partial: np.ndarray,
+    crossing: Crossing,
+    start_weekday: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edges and rates with each partly open hour cut into its open and shut runs of minutes."""
+    new_edges: list[np.ndarray] = []
+    new_rates: list[np.ndarray] = []
+    done = 0
+    for h in partial:
+        new_edges.append(edges[done:h])
+        new_rates.append(rates[done:h])
+        minutes = edges[h] + np.arange(60.0)
+        is_open = open_mask(minutes + 0.5, crossing, start_weekday)
+        cuts = np.flatnonzero(np.diff(is_open.astype(np.int8))) + 1
+        starts = np.concatenate(([0], cuts))
+        new_edges.append(np.minimum(minutes[starts], edges[h + 1]))
+        new_rates.append(np.where(is_open[starts], open_rates[h], 0.0))
+        done = h + 1
+    new_edges.append(edges[done:])
+    new_rates.append(rates[done:])
+    return np.concatenate(new_edges), np.concatenate(new_rates)

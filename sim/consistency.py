@@ -10,13 +10,9 @@ import difflib
 from typing import Any
 
 from sim.routing import RouteError, build_route
-from sim.scenario import DIRECTIONS, Scenario
+from sim.scenario import DIRECTIONS, RESERVED_NAMES, Scenario
 
 Loc = tuple[Any, ...]
-
-MAX_HORIZON_DAYS = 3660
-"""Ten years, as ``bordersim run --days`` allows: a longer run is a typo (``365250 d``), not a study."""
-
 
 def _known(names: Any, wrong: object = None) -> str:
     """The names that would be valid, and the closest to ``wrong`` when it looks like a typo of one."""
@@ -40,8 +36,12 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
     problems: list[tuple[Loc, str]] = []
     regimes = s.all_regimes()
 
-    if s.horizon > MAX_HORIZON_DAYS * 1440:
-        problems.append((("horizon",), f"must be at most {MAX_HORIZON_DAYS} d (10 years), got {s.horizon / 1440:g} d"))
+    for i, c in enumerate(s.crossings):
+        if c.id.lower() == "all":
+            problems.append((("crossings", i, "id"), f"{c.id!r} is reserved: it names {RESERVED_NAMES['all']}"))
+    for name in s.flows:
+        if name.lower() in RESERVED_NAMES:
+            problems.append((("flows", name), f"{name!r} is reserved: it names {RESERVED_NAMES[name.lower()]}"))
     if s.warmup >= s.horizon:
         problems.append((("warmup",), f"must be shorter than the horizon ({s.horizon:g} min)"))
 
@@ -141,6 +141,11 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
                 problems.append(((*loc, key), f"unknown {key} profile {value!r} (known: {_known(table, value)})"))
             elif isinstance(value, list) and sum(value) <= 0:
                 problems.append(((*loc, key), f"the {length} weights must not all be 0"))
+        for stage in d.service_times:
+            if stage not in s.stages:
+                problems.append(
+                    ((*loc, "service_times", stage), f"unknown stage {stage!r} (known: {_known(s.stages, stage)})")
+                )
         crossing = s.crossings[crossing_index[d.crossing]]
         allowed = s.flows[d.flow].categories
         if allowed is not None and crossing.category not in allowed:

@@ -11,7 +11,7 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from sim.units import parse_duration
 
@@ -20,6 +20,23 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 NonNegDuration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 PosDuration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+
+MIN_WEIGHT = 1e-9
+MAX_WEIGHT = 1e9
+
+
+def _weight(value: float) -> float:
+    """A relative weight: 0, or between 1e-9 and 1e9.
+
+    Weights are divided by their sum or mean; subnormal ones (5e-324) validate as positive
+    and then underflow to 0 in that division, and 1e308 overflows the sum to infinity.
+    """
+    if 0 < value < MIN_WEIGHT:
+        raise ValueError(f"must be 0 or at least {MIN_WEIGHT:g}")
+    return value
+
+
+Weight = Annotated[float, Field(ge=0, allow_inf_nan=False, le=MAX_WEIGHT), AfterValidator(_weight)]
 
 
 class _Dist(BaseModel):
@@ -179,7 +196,7 @@ class Empirical(_Dist):
 
     dist: Literal["empirical"]
     values: list[NonNegDuration] = Field(min_length=1, max_length=100_000)
-    weights: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
+    weights: list[Weight] | None = None
 
     @model_validator(mode="after")
     def _weights(self) -> Empirical:

@@ -20,10 +20,11 @@ import simpy
 from simpy.core import NORMAL, URGENT
 from simpy.events import Event
 
-from sim.arrivals import arrival_times, follow_opening_hours, hourly_rates
+from sim.arrivals import arrival_times, follow_opening_hours, hour_edges, hourly_rates
 from sim.network import Network, Source, StepPlan
 from sim.randomness import stream
 from sim.records import ReplicationRecords
+from sim.scenario import MAX_OCCUPANCY
 
 _NAN = float("nan")
 
@@ -223,18 +224,20 @@ class Engine:
             else:
                 rates = hourly_rates(*src.rates_args, self.net.start_weekday, hours)
                 if src.crossing_def is not None:
-                    rates = follow_opening_hours(rates, src.crossing_def, self.net.start_weekday)
-                expected += float(rates.sum()) * 60.0
+                    edges, rates = follow_opening_hours(rates, src.crossing_def, self.net.start_weekday, horizon)
+                else:
+                    edges = hour_edges(hours, horizon)
+                expected += float(np.sum(rates * np.diff(edges)))
                 if expected > s.limits.max_arrivals:
                     raise RunawayError(
                         f"about {expected:,.0f} arrivals expected in one replication, more than "
                         f"limits.max_arrivals ({s.limits.max_arrivals:,}); shorten the horizon or raise the limit"
                     )
-                t = arrival_times(stream(self.seed, self.replication, "arrivals", *src.key), rates, horizon)
+                t = arrival_times(stream(self.seed, self.replication, "arrivals", *src.key), rates, edges)
             n = len(t)
             occ = s.flows[src.flow].occupancy
-            persons = np.maximum(1, np.rint(occ.sample(stream(self.seed, self.replication, "occupancy", *src.key), n)))
-            persons = persons.astype(np.int64)
+            draws = occ.sample(stream(self.seed, self.replication, "occupancy", *src.key), n)
+            persons = np.clip(np.rint(draws), 1, 100 * MAX_OCCUPANCY).astype(np.int64)
             steps = [self._draw_step(src, st, n, persons, horizon) for st in src.before_zone]
             gate = [] if src.zone is None else [(self.zones[src.zone],)]
             steps += gate + [self._draw_step(src, st, n, persons, horizon) for st in src.after_zone]
@@ -397,7 +400,7 @@ class Engine:
             arrival=np.asarray(self.arrival, dtype=float),
             release=np.asarray(self.release, dtype=float),
             source=np.asarray(self.source, dtype=np.int32),
-            persons=np.asarray(self.persons, dtype=np.int32),
+            persons=np.asarray(self.persons, dtype=np.int64),
             visit_pool=pool_col,
             visit_tid=cat("tids", np.int64),
             visit_enter=cat("enters", float),

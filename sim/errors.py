@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+
+def printable(text: str, limit: int = 300) -> str:
+    r"""``text`` safe to print on one line: control and format characters escaped, long text cut.
+
+    A key or value a user wrote can hold a newline (and forge an ``error:`` line of its
+    own), a carriage return or a terminal escape sequence; in a message it shows as ``\n``.
+    """
+    out = []
+    for ch in text[:limit]:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out) + ("…" if len(text) > limit else "")
 
 
 @dataclass(frozen=True)
@@ -19,10 +35,11 @@ class Problem:
     which variant a problem in the base came from."""
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        file, path, message = printable(self.file), printable(self.path), printable(self.message, 1000)
+        where = f"{file}:{self.line}" if self.line else file
+        text = f"{where}: {path}: {message}" if path else f"{where}: {message}"
         if self.scenario and self.scenario != self.file:
-            text += f" (while loading {self.scenario})"
+            text += f" (while loading {printable(self.scenario)})"
         return text
 
 

@@ -14,26 +14,37 @@ import hashlib
 import io
 import json
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedOrderedMap, CommentedSeq, CommentedSet, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from sim.consistency import check_scenario
 from sim.distributions import DISTRIBUTIONS
 from sim.errors import Problem, ScenarioError, format_path
+from sim.reading import MiB, ReadError, read_bytes
+from sim.recovery import salvage
 from sim.scenario import LANES_PATTERN, Scenario
+from sim.units import MAX_DURATION
 
 Loc = tuple[Any, ...]
 Positions = dict[Loc, tuple[str, int | None]]
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_YAML_BYTES = 2 * MiB
+"""A scenario (YAML) file's size at most. Parsing YAML with line numbers runs at 0.05-0.15 MB/s
+here, so this bounds a parse to well under a minute; long lists (catalogues, traces) belong
+in CSV files, which read a hundred times faster."""
+MAX_CSV_BYTES = 64 * MiB
+"""A CSV file's size at most (a catalogue, demand table or trace of several million rows)."""
+MAX_EXTENDS_DEPTH = 32
+"""Scenario files one ``extends`` chain may hold: a deeper chain is a mistake, not a design."""
 MIN_NODE_BUDGET = 100_000
-"""Values a YAML file may expand to, at least; more is allowed in proportion to its size (see ``_plain``)."""
+"""Values (and characters) a YAML file may expand to, at least; more in proportion to its size (``_Budget``)."""
 _CSV_ALIASES = {
     "name_a": "sides.a.name",
     "name_b": "sides.b.name",
@@ -45,21 +56,37 @@ _CSV_ALIASES = {
 
 
 def _display(path: Path) -> str:
+    """The path as a user wrote it, or relative to the current folder when it lies below it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the folder; a symlink loop; a vanished folder
         return str(path)
 
 
-def _read_text(path: Path, what: str) -> str:
+def _real(path: Path) -> Path:
+    """The path with symbolic links resolved, as far as they resolve (a loop is reported on reading)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+class _Unreadable(ScenarioError):
+    """A file could not be read at all; whoever named it may report it where it was named."""
+
+    def __init__(self, path: Path, what: str, reason: str):
+        super().__init__([Problem(_display(path), None, "", f"{what} {reason}")])
+        self.path = path
+        self.reason = reason
+
+
+def _read_text(path: Path, what: str, limit: int) -> str:
+    """A user's text file as a string: a regular file, at most ``limit`` bytes, UTF-8."""
     shown = _display(path)
-    if not path.exists():
-        raise ScenarioError([Problem(shown, None, "", f"{what} not found")])
-    if path.is_dir():
-        raise ScenarioError([Problem(shown, None, "", f"{what} is a folder, not a file")])
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ScenarioError([Problem(shown, None, "", f"{what} is larger than {MAX_FILE_BYTES // 2**20} MiB")])
-    data = path.read_bytes()
+    try:
+        data = read_bytes(path, limit)
+    except ReadError as exc:
+        raise _Unreadable(path, what, str(exc)) from None
     # UTF-32 first: its little-endian mark begins with UTF-16's
     for bom, encoding in (
         (codecs.BOM_UTF32_LE, "UTF-32"),
@@ -79,20 +106,22 @@ def _read_text(path: Path, what: str) -> str:
 
 
 class _Budget:
-    """How many more values ``_plain`` may produce from one file.
+    """How much more ``_plain`` may produce from one file, counting values and characters.
 
-    YAML aliases can repeat a list inside a list inside a list, so a few lines expand to
-    billions of values (a "billion laughs") that would exhaust memory rather than be reported.
-    A file without aliases has fewer values than bytes, so ten per byte never stops a real one.
+    YAML aliases repeat what they name, so a few lines expand to billions of values (a
+    "billion laughs"), and a 1 MB file that aliases one long string 20,000 times stands for
+    20 GB of text: both would exhaust memory (in validation, hashing, copying) rather than be
+    reported. A file without aliases holds fewer values and characters than it has bytes, so
+    ten units per byte never stops a real one.
     """
 
     def __init__(self, text: str) -> None:
         self.limit = max(MIN_NODE_BUDGET, 10 * len(text))
         self.left = self.limit
 
-    def spend(self, loc: Loc, file: str, positions: Positions) -> None:
-        """Count one value at ``loc``; past the limit, report it at the key being expanded."""
-        self.left -= 1
+    def spend(self, loc: Loc, file: str, positions: Positions, cost: int = 1) -> None:
+        """Count ``cost`` units at ``loc``; past the limit, report it at the key being expanded."""
+        self.left -= cost
         if self.left < 0:
             line = positions.get(loc, (file, None))[1]
             raise ScenarioError(
@@ -101,26 +130,57 @@ class _Budget:
                         file,
                         line,
                         format_path(loc),
-                        f"YAML aliases (*name) expand the file to more than {self.limit:,} values; "
+                        f"YAML aliases (*name) expand the file to more than {self.limit:,} values and characters; "
                         "write the values out or repeat fewer of them",
                     )
                 ]
             )
 
 
+_CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+"""Explicit tags that only restate a plain YAML type; any other tag (``!env X``) would be
+silently read as its bare value, so it is refused."""
+
+
+def _tag_of(node: Any) -> str | None:
+    tag = getattr(node, "tag", None)
+    value = getattr(tag, "value", tag)
+    return value if isinstance(value, str) and value not in _CORE_TAGS else None
+
+
+def _line_of_key(node: CommentedMap, key: Any) -> int | None:
+    """The line a key was written on, also when it came from a ``<<: *anchor`` merge."""
+    try:
+        return node.lc.key(key)[0] + 1
+    except (KeyError, TypeError, AttributeError):
+        pass
+    for source in getattr(node, "merge", None) or []:
+        if isinstance(source, tuple):  # older ruamel releases keep (position, mapping) pairs
+            source = source[-1]
+        if isinstance(source, CommentedMap) and key in source:
+            return _line_of_key(source, key)
+    return None
+
+
 def _plain(node: Any, loc: Loc, file: str, positions: Positions, budget: _Budget | None = None) -> Any:
     """Convert ruamel nodes to plain Python, recording the line of every key and item."""
     if budget is not None:
-        budget.spend(loc, file, positions)
+        budget.spend(loc, file, positions, 1 + (len(node) if isinstance(node, str) else 0))
+    tag = _tag_of(node)
+    if isinstance(node, TaggedScalar) and tag is None:  # !!str 5: plain text, said explicitly
+        return str(node.value)
+    if tag is not None or isinstance(node, (TaggedScalar, CommentedSet, CommentedOrderedMap, bytes)):
+        line = positions.get(loc, (file, None))[1]
+        what = f"the YAML tag {tag}" if tag else "this YAML type (a set, an ordered map or binary data)"
+        raise ScenarioError(
+            [Problem(file, line, format_path(loc), f"{what} is not part of the scenario format; write a plain value")]
+        )
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key in node:
-            try:
-                line = node.lc.key(key)[0] + 1
-            except (KeyError, TypeError, AttributeError):
-                line = None
+            line = _line_of_key(node, key)
             if not isinstance(key, str):
-                raise ScenarioError([Problem(file, line, format_path(loc), f"keys must be text, got {key!r}")])
+                raise ScenarioError([Problem(file, line, format_path(loc), f"keys must be text, got {_kind_of(key)}")])
             positions[(*loc, key)] = (file, line)
             out[key] = _plain(node[key], (*loc, key), file, positions, budget)
         return out
@@ -140,15 +200,13 @@ def _plain(node: Any, loc: Loc, file: str, positions: Positions, budget: _Budget
         return int(node)
     if isinstance(node, float):
         return float(node)
-    if isinstance(node, str):
-        return str(node)
-    # dates and other YAML types are not part of the format
+    # text; dates and times stay as the ISO text they were written as
     return str(node)
 
 
 def _read_yaml(path: Path, positions: Positions) -> dict[str, Any]:
     shown = _display(path)
-    text = _read_text(path, "scenario file")
+    text = _read_text(path, "scenario file", MAX_YAML_BYTES)
     if not text.strip() or all(line.lstrip().startswith("#") or not line.strip() for line in text.splitlines()):
         raise ScenarioError([Problem(shown, None, "", "the file is empty; expected a scenario mapping")])
     yaml = YAML(typ="rt")
@@ -157,14 +215,14 @@ def _read_yaml(path: Path, positions: Positions) -> dict[str, Any]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        what = " ".join(p for p in (exc.context, exc.problem) if p)[:200]
         raise ScenarioError([Problem(shown, line, "", f"YAML syntax error: {what}{_yaml_hint(what)}")]) from None
     except YAMLError as exc:
-        raise ScenarioError([Problem(shown, None, "", f"YAML error: {exc}")]) from None
+        raise ScenarioError([Problem(shown, None, "", f"YAML error ({type(exc).__name__})")]) from None
     except RecursionError:
         raise ScenarioError([Problem(shown, None, "", "YAML nesting is too deep")]) from None
     if not isinstance(node, CommentedMap):
-        kind = "a list" if isinstance(node, CommentedSeq) else f"a single value ({node!r:.40})"
+        kind = "a list" if isinstance(node, CommentedSeq) else "a single value"
         raise ScenarioError([Problem(shown, 1, "", f"the top level must be a mapping of scenario keys, got {kind}")])
     return _plain(node, (), shown, positions, _Budget(text))
 
@@ -191,7 +249,7 @@ def _deep_merge(base: Any, over: Any) -> Any:
 def _resolve_extends(
     path: Path, positions: Positions, chain: tuple[Path, ...] = (), files: list[str] | None = None
 ) -> dict[str, Any]:
-    real = path.resolve()
+    real = _real(path)
     if files is not None:
         files.insert(0, _display(path))
     own_positions: Positions = {}
@@ -209,17 +267,23 @@ def _resolve_extends(
     if not isinstance(parent, str):
         raise ScenarioError([Problem(file, line, "extends", "must be the path of another scenario file")])
     parent_path = path.parent / parent
-    if not parent_path.exists():
-        raise ScenarioError(
-            [Problem(file, line, "extends", f"file {parent!r} not found (looked in {_display(parent_path)})")]
-        )
-    if parent_path.is_dir():
-        raise ScenarioError([Problem(file, line, "extends", f"{parent!r} is a folder, not a scenario file")])
-    if parent_path.resolve() in (*chain, real):
-        cycle = " -> ".join(_display(p) for p in (*chain, real, parent_path.resolve()))
+    parent_real = _real(parent_path)
+    if parent_real in (*chain, real):
+        cycle = " -> ".join(_display(p) for p in (*chain, real, parent_real))
         raise ScenarioError([Problem(file, line, "extends", f"extends forms a cycle: {cycle}")])
+    if len(chain) + 1 >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(
+            [Problem(file, line, "extends", f"more than {MAX_EXTENDS_DEPTH} files extend one another in a chain")]
+        )
     base_positions: Positions = {}
-    base = _resolve_extends(parent_path, base_positions, (*chain, real), files)
+    try:
+        base = _resolve_extends(parent_path, base_positions, (*chain, real), files)
+    except _Unreadable as err:
+        if err.path != parent_path:
+            raise
+        raise ScenarioError(
+            [Problem(file, line, "extends", f"file {parent!r} {err.reason} (looked in {_display(parent_path)})")]
+        ) from None
     positions.update(base_positions)
     positions.update(own_positions)
     return _deep_merge(base, data)
@@ -237,28 +301,40 @@ def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
 def _read_csv(
     file_value: str, declared_in: tuple[str, int | None], key: str, required: Iterable[str]
 ) -> list[tuple[dict[str, Any], int]]:
-    """Rows of a catalogue CSV as nested dicts, with their line numbers."""
+    """Rows of a catalogue CSV as nested dicts, each with the line it starts on."""
+    return _read_csv_table(file_value, declared_in, key, required)[2]
+
+
+def _read_csv_table(
+    file_value: str, declared_in: tuple[str, int | None], key: str, required: Iterable[str]
+) -> tuple[list[str], int, list[tuple[dict[str, Any], int]]]:
+    """The header, its line, and the rows of a CSV file as nested dicts with their lines."""
     path = Path(file_value)
     try:
-        text = _read_text(path, "CSV file")
+        text = _read_text(path, "CSV file", MAX_CSV_BYTES)
     except ScenarioError as err:
         file, line = declared_in
         raise ScenarioError([Problem(file, line, key, f"{p.message}: {p.file}") for p in err.problems]) from None
     shown = _display(path)
     reader = csv.reader(io.StringIO(text))
+    rows_with_lines: list[tuple[list[str], int]] = []
     try:
-        rows = list(reader)
+        while True:
+            start = reader.line_num + 1  # a quoted cell may span lines: a row is where it starts
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            if any(c.strip() for c in row) and not row[0].lstrip().startswith("#"):
+                rows_with_lines.append((row, start))
     except csv.Error as exc:
         raise ScenarioError([Problem(shown, reader.line_num, "", f"CSV error: {exc}")]) from None
-    rows_with_lines = [
-        (r, i + 1) for i, r in enumerate(rows) if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")
-    ]
     if not rows_with_lines:
         raise ScenarioError([Problem(shown, None, "", "CSV file is empty; expected a header row")])
     header, header_line = rows_with_lines[0]
     header = [h.strip() for h in header]
     problems = [
-        Problem(shown, header_line, "", f"missing column {col!r} (columns: {', '.join(header)})")
+        Problem(shown, header_line, "", f"missing column {col!r}{_column_hint(col, header)}")
         for col in required
         if col not in header
     ]
@@ -283,7 +359,25 @@ def _read_csv(
         out.append((item, line))
     if problems:
         raise ScenarioError(problems)
-    return out
+    return header, header_line, out
+
+
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,79}$")
+
+
+def _column_hint(missing: str, header: list[str]) -> str:
+    """Help with a missing column without echoing the file.
+
+    A header of column names is named back (a typo is then plain to see); any other first
+    line is not, since the file may not be a catalogue at all (``crossings_csv: /etc/passwd``).
+    """
+    if not header or len(header) > 300 or not all(_COLUMN.match(h) for h in header):
+        return "; the first row is not a header of column names"
+    import difflib
+
+    close = difflib.get_close_matches(missing, header, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f" (columns: {', '.join(header)}){hint}"
 
 
 def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Problem]:
@@ -341,8 +435,9 @@ def _assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pr
                     _fold_trace(item, where(("demand", k, "trace")), f"demand[{k}].trace", data)
                 except ScenarioError as err:
                     problems += err.problems
-                    # reported: without this the entry would also be "missing" its times
-                    item.setdefault("times", [])
+                    # reported: a stand-in arrival keeps the entry from also being "missing" its times
+                    item["times"] = [0.0]
+                    item["trace"] = None
 
     crossings = data.get("crossings")
     templates = data.get("crossing_templates") or {}
@@ -406,23 +501,33 @@ def _fold_trace(item: dict[str, Any], declared_in: tuple[str, int | None], key: 
     """Read a demand entry's trace CSV into its ``times`` and ``service_times``."""
     base = Path(declared_in[0]).parent
     path = base / item["trace"]
-    rows = _read_csv(str(path), declared_in, key, ("arrival_min",))
+    header, header_line, rows = _read_csv_table(str(path), declared_in, key, ("arrival_min",))
     shown = _display(path)
     times: list[float] = []
     services: dict[str, list[float]] = {}
     problems = []
+    stages = data.get("stages") if isinstance(data.get("stages"), dict) else {}
+    for col in header:
+        if col == "arrival_min":
+            continue
+        stage = col[: -len("_min")] if col.endswith("_min") else None
+        if stage is None or stage not in stages:
+            hint = _stage_hint(stage or col, stages)
+            message = f"unknown column; expected arrival_min and <stage>_min{hint}"
+            problems.append(Problem(shown, header_line, col, message))
+    if problems:
+        raise ScenarioError(problems)
     for row, line in rows:
         for col, cell in row.items():
-            if col != "arrival_min" and not col.endswith("_min"):
-                problems.append(Problem(shown, line, col, "unknown column; expected arrival_min and <stage>_min"))
-                continue
             try:
                 value = float(cell)
             except (TypeError, ValueError):
                 problems.append(Problem(shown, line, col, f"expected a number of minutes, got {cell!r}"))
                 continue
-            if not math.isfinite(value) or value < 0:
-                problems.append(Problem(shown, line, col, f"must be a finite number >= 0, got {cell}"))
+            if not math.isfinite(value) or not 0 <= value <= MAX_DURATION:
+                problems.append(
+                    Problem(shown, line, col, f"must be a number of minutes from 0 to {MAX_DURATION:g}, got {cell}")
+                )
                 continue
             if col == "arrival_min":
                 times.append(value)
@@ -439,6 +544,14 @@ def _fold_trace(item: dict[str, Any], declared_in: tuple[str, int | None], key: 
     item["service_times"] = services
     item["trace"] = None
     data.setdefault("resolved_from", []).append(shown)
+
+
+def _stage_hint(name: str, stages: dict[str, Any]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(stages), n=1, cutoff=0.6)
+    known = ", ".join(f"{s}_min" for s in stages) or "none: the scenario has no stages"
+    return f" (stage columns: {known})" + (f"; did you mean {close[0] + '_min'!r}?" if close else "")
 
 
 def _position_of(loc: Loc, positions: Positions, default: str) -> tuple[str, int | None]:
@@ -504,7 +617,7 @@ def _kind_of(value: Any) -> str:
         return "a number"
     if isinstance(value, str):
         return "text"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
@@ -598,13 +711,19 @@ def _known_keys() -> dict[Loc, Iterable[str]]:
     }
 
 
+def _error_loc(data: dict[str, Any], error: Any) -> Loc:
+    """Where in ``data`` a validation error lies, in the author's terms."""
+    loc = _clean_loc(error["loc"])
+    if loc and loc[-1] == "value" and not isinstance(_get(data, loc[:-1]), dict):
+        loc = loc[:-1]  # a bare number standing for a constant distribution
+    return loc
+
+
 def _validation_problems(err: ValidationError, data: dict[str, Any], positions: Positions, shown: str) -> list[Problem]:
     known = _known_keys()
     grouped: dict[Loc, list[tuple[str, str]]] = {}
     for error in err.errors():
-        loc = _clean_loc(error["loc"])
-        if loc and loc[-1] == "value" and not isinstance(_get(data, loc[:-1]), dict):
-            loc = loc[:-1]  # a bare number standing for a constant distribution
+        loc = _error_loc(data, error)
         message = _describe(error)
         if error["type"] == "extra_forbidden":
             message += _suggest(loc, known)
@@ -617,7 +736,26 @@ def _validation_problems(err: ValidationError, data: dict[str, Any], positions: 
             continue
         file, line = _position_of(loc, positions, shown)
         problems.append(Problem(file, line, format_path(loc), _merge_union(messages)))
-    return problems
+    return _without_template_echoes(problems)
+
+
+def _without_template_echoes(problems: list[Problem]) -> list[Problem]:
+    """A mistake in a crossing template once, not again at every crossing that uses it.
+
+    A crossing's keys that came from its template carry the template's line, so the echo is
+    the same message at the same line, under ``crossings[i].<sub>`` for ``crossing_templates.<name>.<sub>``.
+    """
+    in_templates = {
+        (p.file, p.line, p.message, p.path.split(".", 2)[2])
+        for p in problems
+        if p.path.startswith("crossing_templates.") and p.path.count(".") >= 2
+    }
+
+    def echo(p: Problem) -> bool:
+        head, _, sub = p.path.partition("].")
+        return head.startswith("crossings[") and (p.file, p.line, p.message, sub) in in_templates
+
+    return [p for p in problems if not echo(p)]
 
 
 def read_raw(path: str | Path) -> tuple[dict[str, Any], Positions]:
@@ -673,18 +811,31 @@ def validate_data(data: dict[str, Any], positions: Positions, shown: str) -> Sce
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(problems + _validation_problems(err, data, positions, shown)) from None
-    for loc, flag in _coerced_booleans(data, scenario):
-        file, line = _position_of(loc, positions, shown)
-        problems.append(
-            Problem(file, line, format_path(loc), f"expected a number, got a boolean ({str(flag).lower()})")
-        )
-    for loc, message in check_scenario(scenario):
+        problems += _validation_problems(err, data, positions, shown)
+        # the checks below would wait for these to be fixed; run them on what did validate
+        salvaged = salvage(data, err, Scenario.model_validate, _error_loc)
+        if salvaged is not None:
+            partial, pruned = salvaged
+            for loc, message in _later_checks(pruned.data, partial):
+                if not pruned.mentions_pruned(message):
+                    file, line = _position_of(pruned.original(loc), positions, shown)
+                    problems.append(Problem(file, line, format_path(pruned.original(loc)), message))
+        raise ScenarioError(problems) from None
+    for loc, message in _later_checks(data, scenario):
         file, line = _position_of(loc, positions, shown)
         problems.append(Problem(file, line, format_path(loc), message))
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _later_checks(data: dict[str, Any], scenario: Scenario) -> list[tuple[Loc, str]]:
+    """What only a validated scenario can be checked for: booleans read as numbers, cross-references."""
+    found = [
+        (loc, f"expected a number, got a boolean ({str(flag).lower()})")
+        for loc, flag in _coerced_booleans(data, scenario)
+    ]
+    return found + check_scenario(scenario)
 
 
 def load_scenario(path: str | Path) -> Scenario:

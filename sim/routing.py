@@ -91,12 +91,16 @@ def build_route(scenario: Scenario, index: int, crossing: Crossing, direction: s
                 ("crossings", index, "sides", side_name, "lanes"),
                 f"servers.{stage} counts in lanes but the side has no lanes",
             )
+        _check_booths(pool, ("crossings", index, "sides", side_name, "servers", stage), f"servers.{stage}")
         secondary = _pool(side_name, side, stage, flow, side.secondary_servers)
-        if secondary is not None and isinstance(secondary.spec, str) and side.lanes is None:
-            raise RouteError(
-                ("crossings", index, "sides", side_name, "lanes"),
-                f"secondary_servers.{stage} counts in lanes but the side has no lanes",
-            )
+        if secondary is not None:
+            loc = ("crossings", index, "sides", side_name, "secondary_servers", stage)
+            if isinstance(secondary.spec, str) and side.lanes is None:
+                raise RouteError(
+                    ("crossings", index, "sides", side_name, "lanes"),
+                    f"secondary_servers.{stage} counts in lanes but the side has no lanes",
+                )
+            _check_booths(secondary, loc, f"secondary_servers.{stage}")
         return Step(side_name, role, stage, pool, secondary)
 
     before = [step(exit_side, "exit", s) for s in regime.exit]
@@ -108,6 +112,23 @@ def build_route(scenario: Scenario, index: int, crossing: Crossing, direction: s
         after += joint
     after += [step(entry_side, "entry", s) for s in regime.entry]
     return Route(tuple(before), tuple(after))
+
+
+MAX_BOOTHS = 100_000
+"""Servers one pool may have in any hour: more is a slip of the pen (``lanes * 50000``)."""
+
+
+def _check_booths(pool: PoolRef, loc: tuple[Any, ...], what: str) -> None:
+    """A pool a route uses must have booths at some hour, and not absurdly many.
+
+    A pool with none at any hour would hold its travellers for ever: the run would end with
+    everyone inside and nothing to report, so such a scenario is refused at load.
+    """
+    hours = pool_capacity_by_hour(pool)
+    if max(hours) == 0:
+        raise RouteError(loc, f"{what} gives 0 booths at every hour of the day; travellers sent here would never pass")
+    if max(hours) > MAX_BOOTHS:
+        raise RouteError(loc, f"{what} gives {max(hours):,} booths; at most {MAX_BOOTHS:,}")
 
 
 def pool_capacity_by_hour(pool: PoolRef) -> list[int]:

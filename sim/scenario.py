@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from sim.distributions import Constant, Distribution, NonNegDuration, PosDuration
+from sim.distributions import Constant, Distribution, NonNegDuration, PosDuration, Weight
 from sim.units import parse_clock
 
 Category = Literal["multilateral", "bilateral", "simplified"]
@@ -23,9 +23,16 @@ WEEKDAYS: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
 DIRECTIONS: tuple[str, ...] = Direction.__args__  # type: ignore[attr-defined]
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=120)]
+
+MAX_OCCUPANCY = 10_000
+"""Persons (or wagons) per vehicle at most, on average; the model also caps each draw at
+``100 * MAX_OCCUPANCY`` so that a long-tailed distribution cannot overflow a count."""
+
+RESERVED_NAMES = {"all": "the total rows of every table", "default": "the pool of flows not named in servers"}
+"""Names a crossing or flow may not take, in any case: they would collide with rows or pools
+bordersim makes itself (``ALL`` totals; the ``all`` and ``default`` server pools)."""
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0, le=100_000)]
-Weight = Annotated[float, Field(ge=0, allow_inf_nan=False, le=1e9)]
 
 
 def _no_bool(value: Any) -> Any:
@@ -66,6 +73,13 @@ class Flow(Strict):
     categories: list[Category] | None = Field(
         default=None, description="Crossing categories this flow may use; all when omitted."
     )
+
+    @field_validator("occupancy")
+    @classmethod
+    def _bounded(cls, value: Distribution) -> Distribution:
+        if value.mean > MAX_OCCUPANCY:
+            raise ValueError(f"the mean must be at most {MAX_OCCUPANCY:,} persons (wagons) per vehicle")
+        return value
 
 
 class Secondary(Strict):
@@ -216,8 +230,8 @@ def _parse_hours(value: str) -> str:
     if not match:
         raise ValueError(f"cannot read {value!r} as opening hours; write 24h or HH:MM-HH:MM")
     start, end = (parse_clock(p) for p in match.groups())
-    if start == end:
-        raise ValueError(f"opening hours {value!r} open and close at the same time")
+    if start % 1440 == end % 1440:
+        raise ValueError(f"opening hours {value!r} open and close at the same time of day (never open)")
     return f"{match.group(1)}-{match.group(2)}"
 
 
@@ -235,7 +249,7 @@ class Crossing(Strict):
     lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)] | None = None
     hours: OpeningHours = Field(default="24h", description="24h or HH:MM-HH:MM (may pass midnight).")
-    open_days: list[Weekday] | None = Field(
+    open_days: Annotated[list[Weekday], Field(min_length=1)] | None = Field(
         default=None, description="Weekdays the crossing opens (hours apply on those days); every day when omitted."
     )
     closed: list[Closure] = Field(default_factory=list)
@@ -250,6 +264,13 @@ class Crossing(Strict):
     @classmethod
     def _both_sides(cls, v: dict[str, Side]) -> dict[str, Side]:
         return {"a": v.get("a", Side()), "b": v.get("b", Side())}
+
+
+class CrossingTemplate(Crossing):
+    """Settings many crossings share, checked like a crossing (without id and category) even when unused."""
+
+    id: Identifier | None = None  # type: ignore[assignment]
+    category: Category | None = None  # type: ignore[assignment]
 
 
 HourProfile = Annotated[list[Weight], Field(min_length=24, max_length=24)]
@@ -274,6 +295,7 @@ class Demand(Strict):
     )
     times: list[NonNegDuration] | None = Field(
         default=None,
+        min_length=1,
         max_length=10_000_000,
         description="Observed arrival times (a replayed trace) instead of a daily volume.",
     )
@@ -342,7 +364,7 @@ class Scenario(Strict):
     regimes: dict[Identifier, Regime] = Field(default_factory=dict)
     regime: RegimeChoice = Field(default_factory=RegimeChoice)
     profiles: Profiles = Field(default_factory=Profiles)
-    crossing_templates: dict[Identifier, dict[str, Any]] = Field(default_factory=dict)
+    crossing_templates: dict[Identifier, CrossingTemplate] = Field(default_factory=dict)
     crossings_csv: str | None = None
     crossing_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     crossings: list[Crossing] = Field(default_factory=list)

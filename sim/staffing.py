@@ -39,11 +39,15 @@ def _open_mask(
 
 def open_fraction_by_hour(crossing: Crossing, hours: int, start_weekday: int) -> np.ndarray:
     """Share of each hour of the horizon during which the crossing is open by its hours and days."""
-    days = _open_days(crossing)
-    if crossing.hours == "24h" and days is None:
+    if crossing.hours == "24h" and crossing.open_days is None:
         return np.ones(hours)
     minutes = np.arange(hours * 60, dtype=float) + 0.5
-    return _open_mask(minutes, crossing.hours, days, start_weekday).reshape(hours, 60).mean(axis=1)
+    return open_mask(minutes, crossing, start_weekday).reshape(hours, 60).mean(axis=1)
+
+
+def open_mask(times: np.ndarray, crossing: Crossing, start_weekday: int) -> np.ndarray:
+    """Whether the crossing is open by its hours and days at each of ``times`` (minutes)."""
+    return _open_mask(times, crossing.hours, _open_days(crossing), start_weekday)
 
 
 def _open_days(crossing: Crossing) -> tuple[int, ...] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import math
 import re
 import time
 import traceback
@@ -24,9 +25,9 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from sim.analysis import KEYS, all_groups, replication_kpis, traveller_frame
+from sim.analysis import KEYS, KPIS, all_groups, replication_kpis, traveller_frame
 from sim.engine import simulate
 from sim.errors import Problem, ScenarioError
 from sim.executors import run_tasks
@@ -37,6 +38,12 @@ from sim.output import atomic_write, write_csv, write_json
 from sim.scenario import Identifier, Scenario, Strict
 
 DEFAULT_KPIS = ["throughput_per_day", "wait_mean_min", "wait_p95_min", "time_in_system_mean_min"]
+MAX_DESIGN_POINTS = 10_000
+"""Design points a sweep may have: each is a validated scenario held in memory, and a larger
+design (300 x 300 x 300 values is 27 million) is a typo or a job for ``lhs`` with ``samples``."""
+MAX_RUNS = 1_000_000
+"""Runs (design points x replications) a sweep may have."""
+Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -60,14 +67,24 @@ class SweepSpec(Strict):
     name: Identifier
     base: str
     replications: Annotated[int, Field(ge=1, le=10_000)] = 3
-    seed: Annotated[int, Field(ge=0)] | None = None
+    seed: Seed | None = None
     days: Annotated[float, Field(gt=0, le=3660)] | None = None
     design: Literal["factorial", "lhs"] = "factorial"
     factors: dict[str, Annotated[list[Any], Field(min_length=1, max_length=10_000)]] = Field(default_factory=dict)
-    ranges: dict[str, Range | Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(default_factory=dict)
-    samples: Annotated[int, Field(ge=1, le=100_000)] = 10
-    sample_seed: Annotated[int, Field(ge=0)] = 0
-    kpis: list[str] = Field(default_factory=lambda: list(DEFAULT_KPIS))
+    ranges: dict[str, Range] = Field(default_factory=dict)
+    samples: Annotated[int, Field(ge=1, le=MAX_DESIGN_POINTS)] = 10
+    sample_seed: Seed = 0
+    kpis: list[Literal[KPIS]] = Field(default_factory=lambda: list(DEFAULT_KPIS), min_length=1)  # type: ignore[valid-type]
+
+    @field_validator("ranges", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        """``[low, high]`` is short for ``{low: .., high: ..}``, checked the same way."""
+        if not isinstance(value, dict):
+            return value
+        return {
+            k: {"low": v[0], "high": v[1]} if isinstance(v, list) and len(v) == 2 else v for k, v in value.items()
+        }
 
     @model_validator(mode="after")
     def _design(self) -> SweepSpec:
@@ -75,6 +92,14 @@ class SweepSpec(Strict):
             raise ValueError("a factorial design needs factors: {path: [values...]}")
         if self.design == "lhs" and not self.ranges:
             raise ValueError("a Latin hypercube design needs ranges: {path: [low, high]}")
+        points = self.samples if self.design == "lhs" else math.prod(len(v) for v in self.factors.values())
+        if points > MAX_DESIGN_POINTS:
+            raise ValueError(
+                f"the design has {points:,} points, more than {MAX_DESIGN_POINTS:,}; vary fewer values at once "
+                "or use design: lhs with samples"
+            )
+        if points * self.replications > MAX_RUNS:
+            raise ValueError(f"{points:,} points x {self.replications} replications is more than {MAX_RUNS:,} runs")
         return self
 
 
@@ -127,11 +152,10 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
     n = spec.samples
     points: list[dict[str, Any]] = [{} for _ in range(n)]
     for name, r in spec.ranges.items():
-        rr = r if isinstance(r, Range) else Range(low=r[0], high=r[1])
         u = (rng.permutation(n) + rng.random(n)) / n  # one value in each of n equal strata
-        values = rr.low + u * (rr.high - rr.low)
+        values = r.low + u * (r.high - r.low)
         for point, v in zip(points, values, strict=True):
-            point[name] = int(round(v)) if rr.integer else float(v)
+            point[name] = int(round(v)) if r.integer else float(v)
     return points
 
 

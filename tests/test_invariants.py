@@ -1,7 +1,7 @@
 """Properties every run must have, on random small scenarios (hypothesis).
 
-The scenarios mix regimes (the built-in ones and custom stage lists of 1 to 3 stages), 0 to 3
-servers per pool (a count, a 24-hour shift list, or a pool per flow), opening hours (some
+The scenarios mix regimes (the built-in ones and custom stage lists of 1 to 3 stages),
+servers per pool (a count of 1 to 3, a 24-hour shift list with some hours at 0, or a pool per flow), opening hours (some
 passing midnight), closures, a neutral zone or none, selection shares including 0 and 1,
 secondary inspections with or without a limit, deterministic or random times, and demand as
 a small daily volume or explicit arrival times (ties included), over at most two days.
@@ -59,7 +59,7 @@ BUILTIN = {
     "customs_union": {"exit": ["border_control"], "entry": ["border_control"]},
     "joint_control": {"joint": ["border_control"], "joint_at": "entry"},
 }
-HOURS = ("24h", "06:00-22:00", "22:00-06:00", "08:30-17:15", "00:00-12:00")
+HOURS = ("24h", "06:00-22:00", "22:00-06:00", "08:30-17:15", "00:00-12:00", "07:30-18:45", "21:10-05:20")
 
 # -- random scenarios ------------------------------------------------------------------------
 
@@ -71,11 +71,11 @@ times_st = st.one_of(
         {"dist": st.just("triangular"), "low": st.just(1), "mode": st.just(2), "high": st.sampled_from([4, 30])}
     ),
 )
-count_st = st.integers(0, 3)
+count_st = st.integers(1, 3)  # a pool a route uses has booths at some hour (0 at every hour is refused)
 pool_spec_st = st.one_of(
     count_st,
     count_st,
-    st.lists(count_st, min_size=24, max_size=24),
+    st.lists(st.integers(0, 3), min_size=24, max_size=24).filter(any),
     st.fixed_dictionaries({"truck": count_st, "default": count_st}),
 )
 
@@ -148,7 +148,7 @@ def scenario_st(draw: st.DrawFn) -> dict[str, Any]:
                     del entry["hourly"]
         else:
             moments = st.one_of(st.integers(0, int(horizon) + 100), st.floats(0, horizon, allow_nan=False))
-            entry["times"] = draw(st.lists(moments, max_size=30))
+            entry["times"] = draw(st.lists(moments, min_size=1, max_size=30))
         demand.append(entry)
     data: dict[str, Any] = {
         "name": "prop",
@@ -260,6 +260,7 @@ def check_run(data: dict[str, Any], result: sim.RunResult) -> None:
         rec = records[records["replication"] == rep].set_index("traveller")
         vis = visits[visits["replication"] == rep]
         check_conservation(data, rec, vis, horizon)
+        check_arrivals_in_hours(data, rec)
         check_visit_order(vis, horizon)
         check_chains(data, rec, vis, zone)
         for key, pool in vis.groupby(POOL_KEY, sort=False):
@@ -298,6 +299,22 @@ def check_conservation(data, rec: pd.DataFrame, vis: pd.DataFrame, horizon: floa
     for key, n in expected.items():
         if key not in daily:
             assert counts.get(key, 0) == n, key
+
+
+def check_arrivals_in_hours(data, rec: pd.DataFrame) -> None:
+    """Travellers who time their trips to the opening hours arrive while the crossing is open.
+
+    Checked per direction and flow where every demand entry is a daily volume that follows
+    the hours (the default); closures are not part of the plan and may still catch them.
+    """
+    hours = data["crossings"][0]["hours"]
+    for (direction, flow), group in rec.groupby(["direction", "flow"], observed=True):
+        entries = [
+            d for d in data["demand"] if d["flow"] == flow and d.get("direction", "both") in (direction, "both")
+        ]
+        if entries and all("daily" in d and d.get("during_hours", True) for d in entries):
+            t = group["arrival_min"].to_numpy(dtype=float)
+            assert is_open(hours, t).all(), (direction, flow, hours, t[~is_open(hours, t)][:5])
 
 
 def check_visit_order(vis: pd.DataFrame, horizon: float) -> None:
@@ -499,3 +516,20 @@ def test_no_first_control_starts_at_closing_time():
     r = run_dict(data)
     exit_starts = r.visits.loc[r.visits["stage"] == "out", "start_min"].dropna()
     assert ((exit_starts % 1440 >= 30) & (exit_starts % 1440 < 60)).all(), exit_starts.tolist()
+
+
+def test_trips_timed_to_hours_off_the_hour_arrive_while_open():
+    data = one_crossing(
+        stages={"check": {"per_vehicle": 1}},
+        regime={"exit": ["check"]},
+        servers_a={"check": 2},
+        demand=[{"crossing": "x", "flow": "truck", "direction": "a_to_b", "daily": 2000}],
+        hours="07:30-18:45",
+    )
+    data["horizon"] = "7 d"
+    result = run_dict(data)
+    t = result.records["arrival_min"].to_numpy()
+    assert len(t) > 10_000
+    assert is_open("07:30-18:45", t).all()
+    # the week's volume is kept: about 7 x 2000 arrive, all in the open part of each day
+    assert abs(len(t) - 14_000) < 5 * 14_000**0.5
