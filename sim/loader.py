@@ -43,6 +43,8 @@ MAX_CSV_BYTES = 64 * MiB
 """A CSV file's size at most (a catalogue, demand table or trace of several million rows)."""
 MAX_EXTENDS_DEPTH = 32
 """Scenario files one ``extends`` chain may hold: a deeper chain is a mistake, not a design."""
+ANCHOR_PREFIX = "x-"
+"""Top-level keys starting with this are a place for YAML anchors, not part of the scenario."""
 MIN_NODE_BUDGET = 100_000
 """Values (and characters) a YAML file may expand to, at least; more in proportion to its size (``_Budget``)."""
 _CSV_ALIASES = {
@@ -224,7 +226,9 @@ def _read_yaml(path: Path, positions: Positions) -> dict[str, Any]:
     if not isinstance(node, CommentedMap):
         kind = "a list" if isinstance(node, CommentedSeq) else "a single value"
         raise ScenarioError([Problem(shown, 1, "", f"the top level must be a mapping of scenario keys, got {kind}")])
-    return _plain(node, (), shown, positions, _Budget(text))
+    data = _plain(node, (), shown, positions, _Budget(text))
+    # top-level x-... keys hold YAML anchors to reuse (<<: *defaults), as compose files do
+    return {k: v for k, v in data.items() if not k.startswith(ANCHOR_PREFIX)}
 
 
 def _yaml_hint(what: str) -> str:
@@ -817,9 +821,10 @@ def validate_data(data: dict[str, Any], positions: Positions, shown: str) -> Sce
         if salvaged is not None:
             partial, pruned = salvaged
             for loc, message in _later_checks(pruned.data, partial):
-                if not pruned.mentions_pruned(message):
-                    file, line = _position_of(pruned.original(loc), positions, shown)
-                    problems.append(Problem(file, line, format_path(pruned.original(loc)), message))
+                where = pruned.original(loc)
+                if not pruned.echoes(where, message):
+                    file, line = _position_of(where, positions, shown)
+                    problems.append(Problem(file, line, format_path(where), message))
         raise ScenarioError(problems) from None
     for loc, message in _later_checks(data, scenario):
         file, line = _position_of(loc, positions, shown)

@@ -40,6 +40,8 @@ class Pruned:
         self.data = copy.deepcopy(data)
         self.names: set[str] = set()
         """Names of the pruned flows, stages, regimes, profiles, templates and crossings."""
+        self.locs: list[Loc] = []
+        """Where the pruned parts were, in the author's terms."""
         self._kept: dict[int, tuple[list[Any], list[int]]] = {}  # id(list) -> (list, original indices kept)
 
     def remove(self, loc: Loc) -> bool:
@@ -53,6 +55,7 @@ class Pruned:
             except (KeyError, IndexError, TypeError):
                 return True  # already gone with an enclosing part
         last = loc[-1]
+        self.locs.append(self.original(loc))
         if isinstance(parent, dict) and last in parent:
             if loc[:-1] in NAMED_TABLES:
                 self.names.add(str(last))
@@ -82,9 +85,13 @@ class Pruned:
                 node = None
         return tuple(out)
 
-    def mentions_pruned(self, message: str) -> bool:
-        """Whether a problem names something that was pruned (and so is only an echo of it)."""
-        return any(f"'{name}'" in message for name in self.names)
+    def echoes(self, loc: Loc, message: str) -> bool:
+        """Whether a problem (``loc`` in the author's terms) is only an echo of the pruning.
+
+        It is when it lies at or inside a pruned part, or names something pruned (a demand
+        entry naming a pruned crossing).
+        """
+        return any(loc[: len(p)] == p for p in self.locs) or any(f"'{name}'" in message for name in self.names)
 
 
 def salvage(

@@ -74,11 +74,22 @@ class Flow(Strict):
         default=None, description="Crossing categories this flow may use; all when omitted."
     )
 
-    @field_validator("occupancy")
+    @field_validator("occupancy", mode="before")
     @classmethod
-    def _bounded(cls, value: Distribution) -> Distribution:
-        if value.mean > MAX_OCCUPANCY:
-            raise ValueError(f"the mean must be at most {MAX_OCCUPANCY:,} persons (wagons) per vehicle")
+    def _bounded(cls, value: Any) -> Any:
+        """Counts, not durations: bounded in persons before the distribution reads them as times."""
+        if isinstance(value, dict):
+            numbers = [v for k, v in value.items() if k in ("value", "mean", "low", "mode", "high", "values")]
+        else:
+            numbers = [value]
+        flat = [x for v in numbers for x in (v if isinstance(v, list) else [v])]
+        for x in flat:
+            try:
+                big = not isinstance(x, bool) and float(x) > MAX_OCCUPANCY
+            except (TypeError, ValueError):
+                continue
+            if big:
+                raise ValueError(f"must be at most {MAX_OCCUPANCY:,} persons (wagons) per vehicle")
         return value
 
 
