@@ -15,7 +15,18 @@ from sim.analysis import SUMMARY_COLUMNS
 from sim.loader import scenario_hash
 from sim.output import atomic_write
 
-SCENARIOS = sorted(Path(__file__).resolve().parent.parent.joinpath("scenarios").rglob("*.yaml"))
+SHIPPED = (
+    "tutorial_single_crossing.yaml",
+    "common/kz_ru_base.yaml",
+    "kz_ru_2009_double_control.yaml",
+    "kz_ru_2011_customs_union.yaml",
+    "kz_ru_2025_customs_checks.yaml",
+    "kz_ru_joint_control_all.yaml",
+    "kz_ru_no_simplified.yaml",
+)
+"""The scenarios the project ships, by name: a modeler's own work in progress beside them
+(typos and all) is theirs, not a failure of the project's tests."""
+SCENARIOS = [Path(__file__).resolve().parent.parent / "scenarios" / name for name in SHIPPED]
 
 
 def test_run_command_writes_every_file(tmp_path):
@@ -107,6 +118,15 @@ def test_schema_command_exports_json_schema():
     schema = json.loads(proc.stdout)
     assert schema["additionalProperties"] is False
     assert {"crossings", "demand", "stages", "flows", "regime"} <= set(schema["properties"])
+
+
+def test_the_shipped_list_names_every_scenario_in_version_control():
+    root = Path(__file__).resolve().parent.parent
+    tracked = subprocess.run(["git", "ls-files", "--", "scenarios"], capture_output=True, text=True, cwd=root)
+    if tracked.returncode != 0 or not tracked.stdout.strip():
+        pytest.skip("not a git checkout")
+    yaml = [f for f in tracked.stdout.split() if f.endswith(".yaml")]
+    assert sorted(yaml) == sorted(f"scenarios/{name}" for name in SHIPPED)
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
