@@ -1,11 +1,9 @@
 """Replayed traces against an independent waiting-time recursion, and the validation module itself.
 
-The recursion is Kiefer and Wolfowitz's for a FIFO queue with c servers: customer n finds the
-sorted vector W of the work each server still has to do; it waits W[0] (the first server to
-free up), adds its service time to that server, and the next customer, T later, finds
-sort(max(W + S e_1 - T, 0)). It shares no code or arithmetic with the engine (relative
-workloads, not absolute clock times), so agreement to 1e-9 minutes on thousands of customers
-means the engine serves every one of them in the right order on the right server.
+The recursion (``sim/recursion.py``) is Kiefer and Wolfowitz's for a FIFO queue with c servers;
+it shares no code or arithmetic with the engine, so agreement to 1e-9 minutes on thousands
+of customers means the engine serves every one of them in the right order on the right
+server. ``bordersim validate-model`` lists the same exact checks in ``docs/validation.md``.
 """
 
 from __future__ import annotations
@@ -16,29 +14,9 @@ import numpy as np
 import pytest
 
 import sim.validation as validation
+from sim.recursion import TOLERANCE as TOL
+from sim.recursion import kiefer_wolfowitz, replay_checks, through_stage
 from tests.conftest import one_crossing, run_dict
-
-TOL = 1e-9
-
-
-def kiefer_wolfowitz(arrivals: np.ndarray, services: np.ndarray, c: int) -> np.ndarray:
-    """Waits in queue of customers (in arrival order) at a FIFO queue with c identical servers."""
-    work = np.zeros(c)  # sorted: time until each server is free, as seen by the next customer
-    waits = np.empty(len(arrivals))
-    for n in range(len(arrivals)):
-        waits[n] = work[0]
-        work[0] += services[n]
-        if n + 1 < len(arrivals):
-            work = np.sort(np.maximum(work - (arrivals[n + 1] - arrivals[n]), 0.0))
-    return waits
-
-
-def through_stage(arrivals: np.ndarray, services: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
-    """(waits, departures) of customers given in any order, served FIFO by time of arrival."""
-    order = np.argsort(arrivals, kind="stable")
-    waits = np.empty(len(arrivals))
-    waits[order] = kiefer_wolfowitz(arrivals[order], services[order], c)
-    return waits, arrivals + waits + services
 
 
 def random_trace(seed: int, n: int, c: int, load: float) -> tuple[np.ndarray, np.ndarray]:
@@ -138,6 +116,19 @@ def test_tandem_waits_match_the_recursion_stage_after_stage(c1, c2):
     np.testing.assert_allclose(release, d2, rtol=0, atol=1e-7)
 
 
+def test_the_recursion_against_a_hand_timeline():
+    # one server: arrivals at 0, 1, 2 with services 3, 1, 1 wait 0, 2, 2
+    assert kiefer_wolfowitz(np.array([0.0, 1.0, 2.0]), np.array([3.0, 1.0, 1.0]), 1).tolist() == [0.0, 2.0, 2.0]
+    # two servers: the third customer takes the server that frees first (at 1), waiting 0
+    assert kiefer_wolfowitz(np.array([0.0, 0.0, 1.0]), np.array([1.0, 5.0, 1.0]), 2).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_exact_checks_validate_model_lists_all_pass():
+    checks = replay_checks()
+    assert len(checks) == 5
+    assert all(c.passed for c in checks), checks
+
+
 # -- the theory the validation module uses --------------------------------------------------
 
 
@@ -216,9 +207,12 @@ def test_main_writes_one_row_per_check(fast_results, tmp_path, monkeypatch):
     assert text.startswith("# Model validation")
     assert "99% Student-t interval" in text
     assert "| check | expected | simulated | interval | pass |" in text
-    table = text[text.index("| check |") :].splitlines()[2:]
+    table = text[text.index("| check |") :].split("\n\n")[0].splitlines()[2:]
     rows = [line for line in table if line.startswith("| ")]
     assert len(rows) == len(fast_results)
+    exact = text[text.index("## Exact checks: replayed traces") :].split("\n\n")[2].splitlines()[2:]
+    assert len(exact) == 5
+    assert all(row.endswith("| yes |") for row in exact)
     for r, row in zip(fast_results, rows, strict=True):
         assert row.startswith(f"| {r.name} |")
         assert row.endswith("| yes |")
