@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 plt.rcParams.update(
@@ -39,8 +40,30 @@ def _colour(i: int) -> tuple[float, float, float]:
     return COLOURS[i % len(COLOURS)]
 
 
-def _short(name: str, n: int = 34) -> str:
-    return name if len(name) <= n else name[: n - 1] + "…"
+NOTHING_COMPLETED = "no traveller completed in the observation window"
+
+
+def _label(text: object, n: int = 34) -> str:
+    """User text as a chart draws it: one line of at most ``n`` characters, and ``$`` shown as ``$``.
+
+    Names are free text; matplotlib would read ``$...$`` as mathtext (and fail on a broken
+    formula), and a newline or a very long name would break the layout.
+    """
+    line = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+    short = line if len(line) <= n else line[: n - 1] + "…"
+    return short.replace("$", r"\$")
+
+
+def _placeholder(ax: Axes, text: str) -> None:
+    """Say on an empty chart why it is empty, instead of leaving blank axes."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=10, color="#555555")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def completed(records: pd.DataFrame, warmup: float) -> pd.DataFrame:
+    """The travellers who arrived after the warm-up and had left by the end: the ones waits describe."""
+    return records[(records["arrival_min"] >= warmup) & records["release_min"].notna()]
 
 
 def wait_ecdf(records: dict[str, pd.DataFrame], warmup: float) -> Figure:
@@ -48,12 +71,19 @@ def wait_ecdf(records: dict[str, pd.DataFrame], warmup: float) -> Figure:
     waits: dict[str, dict[str, np.ndarray]] = {}
     counts: dict[str, int] = {}
     for name, r in records.items():
-        d = r[(r["arrival_min"] >= warmup) & r["release_min"].notna()]
+        d = completed(r, warmup)
         groups = d.groupby(d["flow"].astype(str), observed=True)["wait_min"]
         waits[name] = {flow: g.to_numpy() for flow, g in groups}
         for flow, w in waits[name].items():
             counts[flow] = counts.get(flow, 0) + len(w)
     flows = sorted(counts, key=lambda f: -counts[f])[:MAX_FLOWS]
+    title = "Distribution of waits by flow (dashed line and dot: 95th percentile)"
+    if not flows:
+        fig, ax = plt.subplots(figsize=(8.4, 3.3))
+        _placeholder(ax, NOTHING_COMPLETED)
+        fig.suptitle(title)
+        fig.tight_layout()
+        return fig
     cols = min(3, max(1, len(flows)))
     rows = max(1, math.ceil(len(flows) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
@@ -66,7 +96,7 @@ def wait_ecdf(records: dict[str, pd.DataFrame], warmup: float) -> Figure:
             # the ECDF at 2,000 levels: the same curve as every point, at a fraction of the ink
             y = np.linspace(0.0, 1.0, 2001)
             x = np.quantile(w, y, method="inverted_cdf")
-            ax.step(x, y, where="post", color=_colour(i), label=_short(name), linewidth=1.6)
+            ax.step(x, y, where="post", color=_colour(i), label=_label(name), linewidth=1.6)
             p95 = float(np.quantile(w, 0.95))
             ax.axvline(p95, color=_colour(i), linestyle="--", linewidth=1)
             ax.plot([p95], [0.95], marker="o", color=_colour(i), markersize=4)
@@ -74,14 +104,15 @@ def wait_ecdf(records: dict[str, pd.DataFrame], warmup: float) -> Figure:
         ax.set_xscale("symlog", linthresh=1.0)
         ax.set_xlim(0, max(upper * 1.2, 2.0))
         ax.set_ylim(0, 1.01)
-        ax.set_title(flow.replace("_", " "))
+        ax.set_title(_label(flow.replace("_", " ")))
         ax.set_xlabel("wait (minutes; log scale above 1)")
         ax.set_ylabel("share of travellers")
     for ax in list(axes.flat)[len(flows) :]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False)
-    fig.suptitle("Distribution of waits by flow (dashed line and dot: 95th percentile)")
+    if labels:
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False)
+    fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.08 if len(labels) <= 3 else 0.13, 1, 0.95))
     return fig
 
@@ -96,14 +127,18 @@ def throughput_by_category(summaries: dict[str, pd.DataFrame], crossings: pd.Dat
         frames.append(t.rename(name))
     table = pd.concat(frames, axis=1).fillna(0.0)
     fig, ax = plt.subplots(figsize=(max(6.5, 1.2 * len(table) * max(1, len(summaries)) ** 0.5 + 3), 4.2))
+    ax.set_title("Throughput per day by crossing category and mode")
+    if table.empty:
+        _placeholder(ax, "no crossing in the results")
+        fig.tight_layout()
+        return fig
     width = 0.8 / max(1, len(summaries))
     x = np.arange(len(table))
     for i, name in enumerate(table.columns):
-        ax.bar(x + (i - (len(table.columns) - 1) / 2) * width, table[name], width, label=_short(name), color=_colour(i))
-    ax.set_xticks(x, [k.replace(" ", "\n") for k in table.index])
+        ax.bar(x + (i - (len(table.columns) - 1) / 2) * width, table[name], width, label=_label(name), color=_colour(i))
+    ax.set_xticks(x, ["\n".join(_label(word, 20) for word in k.split(" ")) for k in table.index])
     ax.set_ylabel("throughput (leaving per day)")
     ax.set_xlabel("crossing category and mode")
-    ax.set_title("Throughput per day by crossing category and mode")
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
@@ -142,17 +177,25 @@ def _queue_by_hour(visits: pd.DataFrame, warmup: float, horizon: float) -> np.nd
         return np.where(minutes > 0, by_hour / minutes, np.nan)
 
 
+def _minutes(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.1f} min"
+
+
 def day_profile(
     records: dict[str, pd.DataFrame], visits: dict[str, pd.DataFrame], warmup: float, horizon: float
 ) -> Figure:
     """Mean wait by hour of arrival and mean number waiting by hour of day; peak hours shaded."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     peak_hours: list[int] = []
-    for i, (name, r) in enumerate(records.items()):
-        d = r[(r["arrival_min"] >= warmup) & r["release_min"].notna()]
+    observed = {name: completed(r, warmup) for name, r in records.items()}
+    # the peak is the first scenario's with a completed traveller (the baseline's, normally)
+    first = next((name for name, d in observed.items() if len(d)), None)
+    if first is None:
+        _placeholder(ax1, NOTHING_COMPLETED)
+    for i, (name, d) in enumerate(observed.items()):
         hour = ((d["arrival_min"] // 60) % 24).astype(int)
         wait = d.groupby(hour)["wait_min"].mean().reindex(range(24))
-        if i == 0:
+        if name == first:
             arrivals = hour.value_counts().reindex(range(24), fill_value=0)
             peak_hours = sorted(arrivals.sort_values(ascending=False).index[:4].tolist())
             peak = d[hour.isin(peak_hours)]["wait_min"].mean()
@@ -160,19 +203,19 @@ def day_profile(
             ax1.text(
                 0.02,
                 0.97,
-                f"{_short(name, 26)}: peak {peak:.1f} min, off-peak {off:.1f} min",
+                f"{_label(name, 26)}: peak {_minutes(peak)}, off-peak {_minutes(off)}",
                 transform=ax1.transAxes,
                 va="top",
                 fontsize=8,
             )
-        ax1.plot(range(24), wait.to_numpy(), marker="o", markersize=3, color=_colour(i), label=_short(name))
+        ax1.plot(range(24), wait.to_numpy(), marker="o", markersize=3, color=_colour(i), label=_label(name))
         ax2.plot(
             range(24),
             _queue_by_hour(visits[name], warmup, horizon),
             marker="o",
             markersize=3,
             color=_colour(i),
-            label=_short(name),
+            label=_label(name),
         )
     for ax in (ax1, ax2):
         for h in peak_hours:
@@ -192,21 +235,25 @@ def day_profile(
 
 def utilization_heatmap(stages: pd.DataFrame, top: int = 25) -> Figure:
     """Utilization per crossing and post stage (busiest pool of each), the busiest crossings first."""
-    s = stages[~stages["secondary"].astype(bool)].copy()
-    s["post"] = (
-        "side "
-        + s["side"].astype(str)
-        + ", "
-        + s["role"].astype(str)
-        + "\n"
-        + s["stage"].astype(str).str.replace("_", " ")
-    )
-    table = s.pivot_table(index="crossing", columns="post", values="utilization", aggfunc="max")
+    s = stages[~stages["secondary"].astype(bool)].astype({"crossing": str, "side": str, "role": str, "stage": str})
+    table = pd.DataFrame()
+    if not s.empty:
+        table = s.pivot_table(index="crossing", columns=["side", "role", "stage"], values="utilization", aggfunc="max")
+    if table.empty:
+        fig, ax = plt.subplots(figsize=(6.5, 2.6))
+        _placeholder(ax, "no control stage with a utilization in the results")
+        ax.set_title("Stage utilization")
+        fig.tight_layout()
+        return fig
     table = table.loc[table.max(axis=1).sort_values(ascending=False).index[:top]]
+    posts = [
+        f"side {_label(side, 8)}, {_label(role, 12)}\n{_label(stage.replace('_', ' '))}"
+        for side, role, stage in table.columns
+    ]
     fig, ax = plt.subplots(figsize=(min(13, max(6.5, 1.05 * table.shape[1] + 4.5)), 0.3 * len(table) + 2.2))
     im = ax.imshow(table.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0, vmax=1)
-    ax.set_xticks(range(table.shape[1]), table.columns, fontsize=8)
-    ax.set_yticks(range(len(table)), [_short(c, 40) for c in table.index], fontsize=8)
+    ax.set_xticks(range(table.shape[1]), posts, fontsize=8)
+    ax.set_yticks(range(len(table)), [_label(c, 40) for c in table.index], fontsize=8)
     for (r, c), value in np.ndenumerate(table.to_numpy(dtype=float)):
         if not np.isnan(value):
             ax.text(
@@ -232,6 +279,13 @@ def forest(comparison: pd.DataFrame) -> Figure:
     c = comparison[(comparison["crossing"] == "ALL") & (comparison["direction"] == "ALL")]
     scenarios = list(dict.fromkeys(c["scenario"]))
     flows = list(dict.fromkeys(c["flow"]))
+    heading = "Differences from {}: mean and 95% paired confidence interval, whole border"
+    if not scenarios:
+        fig, ax = plt.subplots(figsize=(8.4, 3))
+        _placeholder(ax, "no whole-border difference in the comparison")
+        fig.suptitle(heading.format("the baseline"))
+        fig.tight_layout()
+        return fig
     fig, axes = plt.subplots(
         1,
         len(FOREST_METRICS),
@@ -239,7 +293,7 @@ def forest(comparison: pd.DataFrame) -> Figure:
         sharey=True,
         squeeze=False,
     )
-    labels = [f"{flow}" for flow in flows]
+    labels = [_label(flow) for flow in flows]
     for ax, (metric, title) in zip(axes.flat, FOREST_METRICS.items(), strict=True):
         m = c[c["metric"] == metric]
         for i, name in enumerate(scenarios):
@@ -256,8 +310,11 @@ def forest(comparison: pd.DataFrame) -> Figure:
                 color=_colour(i),
                 markersize=4,
                 capsize=2,
-                label=_short(name),
+                label=_label(name),
             )
+            # no completed traveller in one of the two scenarios: no difference to show
+            for row in y[np.isnan(diff)]:
+                ax.text(0, row, " n/a", va="center", fontsize=7, color=_colour(i))
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_title(title)
         ax.set_xlabel("difference from baseline")
@@ -267,8 +324,7 @@ def forest(comparison: pd.DataFrame) -> Figure:
     ax0.set_ylabel("flow")
     handles, names = ax0.get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=min(3, len(names)), frameon=False)
-    base = str(c["baseline"].iloc[0]) if len(c) else "baseline"
-    fig.suptitle(f"Differences from {base}: mean and 95% paired confidence interval, whole border")
+    fig.suptitle(heading.format(_label(c["baseline"].iloc[0])))
     fig.tight_layout(rect=(0, 0.07 if len(names) <= 3 else 0.12, 1, 0.95))
     return fig
 
@@ -278,39 +334,47 @@ def border_map(summary: pd.DataFrame, crossings: pd.DataFrame, countries: tuple[
     rows = summary[(summary["crossing"] != "ALL") & (summary["direction"] == "ALL") & (summary["flow"] == "ALL")]
     located = crossings.dropna(subset=["lat", "lon"]).merge(rows, left_on="id", right_on="crossing", how="left")
     fig, ax = plt.subplots(figsize=(11, 4.6))
+    note = ""
     if located.empty:
-        ax.text(0.5, 0.5, "no crossing has coordinates", ha="center", va="center", transform=ax.transAxes)
+        _placeholder(ax, "no crossing has coordinates")
     else:
-        wait = located["wait_mean_min"].fillna(0.0)
+        wait = located["wait_mean_min"]
         size = 20 + 200 * np.sqrt(
             located["throughput_per_day"].fillna(0.0) / max(1.0, located["throughput_per_day"].max())
         )
         markers = {"road": "o", "rail": "s", "river": "^"}
-        norm = matplotlib.colors.Normalize(vmin=0, vmax=max(1.0, float(wait.max())))
+        # a crossing where no traveller completed has no mean wait: drawn grey, not as a wait of 0
+        cmap = plt.get_cmap("plasma").with_extremes(bad="lightgrey")
+        norm = matplotlib.colors.Normalize(vmin=0, vmax=max(1.0, float(wait.fillna(0.0).max())))
         for mode, marker in markers.items():
             sel = located["mode"] == mode
             if sel.any():
-                sc = ax.scatter(
+                ax.scatter(
                     located.loc[sel, "lon"],
                     located.loc[sel, "lat"],
                     c=wait[sel],
                     s=size[sel],
-                    cmap="plasma",
+                    cmap=cmap,
                     norm=norm,
+                    plotnonfinite=True,
                     marker=marker,
                     edgecolors="black",
                     linewidths=0.4,
                     label=mode,
                 )
-        fig.colorbar(
-            matplotlib.cm.ScalarMappable(norm=norm, cmap="plasma"), ax=ax, label="mean wait, all flows (minutes)"
-        )
-        ax.legend(frameon=False, fontsize=8, title="mode", loc="lower left")
-        del sc
+        fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="mean wait, all flows (minutes)")
+        if ax.get_legend_handles_labels()[1]:
+            ax.legend(frameon=False, fontsize=8, title="mode", loc="lower left")
+        if wait.isna().any():
+            note = "; grey: no traveller completed"
     ax.set_xlabel("longitude (degrees east)")
     ax.set_ylabel("latitude (degrees north)")
     missing = len(crossings) - len(located)
-    note = f"; {missing} crossings without coordinates not shown" if missing else ""
-    ax.set_title(f"Crossings along the border ({countries[0]} / {countries[1]}): mean wait and throughput{note}")
+    if missing:
+        note += f"; {missing} crossings without coordinates not shown"
+    ax.set_title(
+        f"Crossings along the border ({_label(countries[0], 20)} / {_label(countries[1], 20)}): "
+        f"mean wait and throughput{note}"
+    )
     fig.tight_layout()
     return fig

@@ -4,6 +4,10 @@ Everything is drawn from the files a run or a comparison wrote (``bordersim repo
 rebuilds it any time): what was run and why it can be trusted (the STRESS-DES reporting
 items), a headline table, charts, per-crossing tables and the scenario's assumptions. Images
 are embedded, so the page opens anywhere, offline.
+
+Every file is read through ``sim.results``, where any problem becomes a ``ReportError``
+naming the file. Names in the results are free text from the scenario: the page escapes all
+text except the markup this module builds itself (``Html``).
 """
 
 from __future__ import annotations
@@ -11,55 +15,52 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import numbers
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
 from sim import charts
+from sim.executors import run_tasks
 from sim.output import atomic_write, write_text
+from sim.results import (
+    COMPARISON_COLUMNS,
+    COMPARISON_MANIFEST,
+    ReportError,
+    RunFolder,
+    is_comparison,
+    read_csv_table,
+    read_manifest,
+)
 
 
-@dataclass
-class RunFolder:
-    """The files of one scenario's results."""
-
-    path: Path
-    manifest: dict[str, Any]
-    summary: pd.DataFrame
-    stages: pd.DataFrame
-    crossings: pd.DataFrame
-    records: pd.DataFrame
-    visits: pd.DataFrame
-
-    @property
-    def name(self) -> str:
-        return str(self.manifest["scenario"])
-
-    @classmethod
-    def read(cls, path: Path) -> RunFolder:
-        return cls(
-            path=path,
-            manifest=json.loads((path / "manifest.json").read_text()),
-            summary=pd.read_csv(path / "summary.csv", keep_default_na=False, na_values=[""]),
-            stages=pd.read_csv(path / "stages.csv", keep_default_na=False, na_values=[""]),
-            crossings=pd.read_csv(path / "crossings.csv", keep_default_na=False, na_values=[""]),
-            records=pd.read_parquet(path / "records.parquet"),
-            visits=pd.read_parquet(path / "visits.parquet"),
-        )
+class Html(str):
+    """Markup this module built from escaped parts: the only text the page takes as it is."""
 
 
-class ReportError(Exception):
-    """A folder is not a results folder (or misses a file a report needs)."""
+def _attr(value: object) -> str:
+    """An attribute value: always escaped, quotes included."""
+    return html.escape(str(value), quote=True)
 
 
-def is_comparison(path: Path) -> bool:
-    return (path / "comparison.csv").exists()
+def _esc(value: object) -> str:
+    """Page text: ``Html`` as it is, anything else escaped, so a name never becomes markup."""
+    return value if isinstance(value, Html) else html.escape(str(value), quote=True)
+
+
+def _el(tag: str, content: object = "", **attrs: object) -> Html:
+    """One element around ``content`` (escaped unless ``Html``); ``class_`` gives the class attribute."""
+    attributes = "".join(f' {name.rstrip("_")}="{_attr(value)}"' for name, value in attrs.items())
+    return Html(f"<{tag}{attributes}>{_esc(content)}</{tag}>")
+
+
+def _join(parts: Iterable[object]) -> Html:
+    return Html("".join(_esc(p) for p in parts))
 
 
 def _save(fig: Figure, folder: Path, name: str) -> str:
@@ -77,11 +78,12 @@ def _save(fig: Figure, folder: Path, name: str) -> str:
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
+    """A number as the tables show it (an en dash when there is none); other values as text."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return f"{float(value):,.{digits}f}"
-    return html.escape(str(value))
+    return str(value)
 
 
 def _pm(mean: Any, half: Any, digits: int = 1) -> str:
@@ -90,15 +92,19 @@ def _pm(mean: Any, half: Any, digits: int = 1) -> str:
     return f"{_fmt(mean, digits)} ± {_fmt(half, digits)}"
 
 
-def _table(df: pd.DataFrame, table_id: str = "", caption: str = "") -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = []
-    for row in df.itertuples(index=False):
-        cells = "".join(f"<td>{c if isinstance(c, str) else _fmt(c)}</td>" for c in row)
-        body.append(f"<tr>{cells}</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    ident = f' id="{table_id}"' if table_id else ""
-    return f"<table{ident}>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+def _table(df: pd.DataFrame, table_id: str = "", caption: str = "") -> Html:
+    """A table of ``df``: every cell is escaped, unless it is ``Html`` the report built itself."""
+    head = _el("thead", _el("tr", _join(_el("th", c) for c in df.columns)))
+    body = _el(
+        "tbody",
+        _join(
+            _el("tr", _join(_el("td", c if isinstance(c, str) else _fmt(c)) for c in row))
+            for row in df.itertuples(index=False)
+        ),
+    )
+    parts = [_el("caption", caption)] if caption else []
+    attrs = {"id": table_id} if table_id else {}
+    return _el("table", _join([*parts, head, body]), **attrs)
 
 
 def headline(summary: pd.DataFrame) -> pd.DataFrame:
@@ -107,8 +113,8 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "flow": rows["flow"].astype(str),
-            "arrivals": rows["arrivals"].map(lambda v: f"{int(v):,}"),
-            "completed": rows["completed"].map(lambda v: f"{int(v):,}"),
+            "arrivals": rows["arrivals"].map(lambda v: _fmt(v, 0)),
+            "completed": rows["completed"].map(lambda v: _fmt(v, 0)),
             "throughput per day": [
                 _pm(m, h) for m, h in zip(rows["throughput_per_day"], rows["throughput_per_day_ci95"], strict=True)
             ],
@@ -127,7 +133,7 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
 
 def per_crossing(summary: pd.DataFrame, crossings: pd.DataFrame) -> pd.DataFrame:
     rows = summary[(summary["crossing"] != "ALL") & (summary["direction"] == "ALL") & (summary["flow"] == "ALL")]
-    meta = crossings.set_index("id")
+    meta = crossings.drop_duplicates("id").set_index("id")
     rows = rows.sort_values("wait_mean_min", ascending=False, na_position="last")
     return pd.DataFrame(
         {
@@ -143,12 +149,12 @@ def per_crossing(summary: pd.DataFrame, crossings: pd.DataFrame) -> pd.DataFrame
                 _pm(m, h, 2) for m, h in zip(rows["wait_mean_min"], rows["wait_mean_min_ci95"], strict=True)
             ],
             "p95 wait (min)": rows["wait_p95_min"].map(lambda v: _fmt(v, 2)),
-            "still inside at end": rows["in_system_at_end"].map(lambda v: f"{int(v):,}"),
+            "still inside at end": rows["in_system_at_end"].map(lambda v: _fmt(v, 0)),
         }
     )
 
 
-def _what_was_run(manifests: list[dict[str, Any]]) -> str:
+def _what_was_run(manifests: list[dict[str, Any]]) -> Html:
     """The STRESS-DES items of what was run: one column per scenario."""
     rows: dict[str, list[str]] = {
         "scenario": [m["scenario"] for m in manifests],
@@ -175,17 +181,53 @@ def _what_was_run(manifests: list[dict[str, Any]]) -> str:
             f"pandas {v['pandas']}; {v.get('platform', '')}, {v.get('cpus', '?')} CPUs",
         ),
     ]
-    body = "".join(
-        f"<tr><th>{html.escape(k)}</th>" + "".join(f"<td>{html.escape(x)}</td>" for x in vals) + "</tr>"
-        for k, vals in rows.items()
-    )
-    body += "".join(
-        f'<tr><th>{html.escape(k)}</th><td colspan="{len(manifests)}">{html.escape(x)}</td></tr>' for k, x in shared
-    )
-    return f'<table class="kv" id="run-details">{body}</table>'
+    body = [_el("tr", _join([_el("th", k), *(_el("td", x) for x in vals)])) for k, vals in rows.items()]
+    body += [_el("tr", _join([_el("th", k), _el("td", x, colspan=len(manifests))])) for k, x in shared]
+    return _el("table", _join(body), class_="kv", id="run-details")
 
 
-TRUST = """
+def why_nothing_completed(records: pd.DataFrame, warmup: float) -> str | None:
+    """Why no traveller completed in the observation window, in a reader's words; None when some did."""
+    if len(charts.completed(records, warmup)):
+        return None
+    if records.empty:
+        return "No traveller arrived at all: the demand is empty, or it arrives only after the end of the run."
+    late = int((records["arrival_min"] >= warmup).sum())
+    if late == 0:
+        return (
+            f"All {len(records):,} travellers (over all replications) arrived during the {warmup / 1440:g}-day "
+            "warm-up, which the statistics leave out; none arrived in the observation window after it."
+        )
+    return (
+        f"{late:,} travellers (over all replications) arrived after the warm-up, but none had left by the end of "
+        "the run: all were still inside. The border is overloaded, or a control takes longer than the run "
+        "(the stage utilization chart of its report shows where)."
+    )
+
+
+NOTHING_TO_SHOW = "Nothing to show: no traveller completed in the observation window."
+
+
+def _notice(summary: str, reasons: list[str]) -> Html:
+    """The plain warning at the top of a page whose charts and tables have no completed traveller."""
+    if not reasons:
+        return Html("")
+    return _el(
+        "div",
+        _join(
+            [
+                _el("p", _el("strong", summary)),
+                *(_el("p", r) for r in reasons),
+                _el("p", "Waits and times in system show as –; arrivals, throughput and queues still apply."),
+            ]
+        ),
+        class_="notice",
+        id="nothing-to-show",
+    )
+
+
+TRUST = Html(
+    """
 <ul>
 <li>Conservation is checked on every replication: every traveller who arrived has left or is
 counted as still inside at the end, by three separate counts.</li>
@@ -198,8 +240,10 @@ recursion, and queueing theory (Erlang C, Pollaczek–Khinchine, Jackson network
 law): bordersim's <code>docs/validation.md</code> lists every check with its interval.</li>
 </ul>
 """
+)
 
-STYLE = """
+STYLE = Html(
+    """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1180px;
 color:#1b1b1b;line-height:1.45;padding:0 1rem}
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
@@ -210,38 +254,39 @@ table.kv th{text-align:left;width:12rem}table.kv td{text-align:left;word-break:b
 caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0}
 figure{margin:1rem 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.85rem;color:#555}
 .note{color:#555;font-size:.9rem}details{margin:.5rem 0}
+.notice{border-left:4px solid #b3261e;background:#fcf1f0;padding:.4rem 1rem;margin:1rem 0}
 @media print{details{display:block}}
 """
+)
 
 
-def _page(title: str, sections: list[str]) -> str:
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
-        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>\n"
+def _page(title: str, sections: list[Html]) -> str:
+    head = _join(
+        [
+            Html('<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'),
+            _el("title", title),
+            _el("style", STYLE),
+        ]
     )
+    body = _join([_el("h1", title), *sections])
+    return f"<!DOCTYPE html>{_el('html', _join([_el('head', head), _el('body', body)]), lang='en')}\n"
 
 
-def _figure(b64: str, alt: str, caption: str) -> str:
-    return (
-        f'<figure><img src="data:image/png;base64,{b64}" alt="{html.escape(alt)}">'
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-    )
+def _figure(b64: str, alt: str, caption: str) -> Html:
+    image = Html(f'<img src="data:image/png;base64,{_attr(b64)}" alt="{_attr(alt)}">')
+    return _el("figure", _join([image, _el("figcaption", caption)]))
 
 
-def _notes(manifest: dict[str, Any]) -> str:
+def _notes(manifest: dict[str, Any]) -> Html:
     parts = []
     if manifest.get("assumptions"):
-        parts.append(
-            "<h3>Assumptions the scenario marks</h3><ul>"
-            + "".join(f"<li>{html.escape(a)}</li>" for a in manifest["assumptions"])
-            + "</ul>"
-        )
+        parts += [
+            _el("h3", "Assumptions the scenario marks"),
+            _el("ul", _join(_el("li", a) for a in manifest["assumptions"])),
+        ]
     if manifest.get("sources"):
-        parts.append(
-            "<h3>Sources</h3><ul>" + "".join(f"<li>{html.escape(a)}</li>" for a in manifest["sources"]) + "</ul>"
-        )
-    return "".join(parts) or '<p class="note">The scenario lists no assumptions or sources.</p>'
+        parts += [_el("h3", "Sources"), _el("ul", _join(_el("li", a) for a in manifest["sources"]))]
+    return _join(parts) if parts else _el("p", "The scenario lists no assumptions or sources.", class_="note")
 
 
 def run_report(folder: Path) -> Path:
@@ -281,21 +326,30 @@ def run_report(folder: Path) -> Path:
             "Each crossing at its coordinates, coloured by mean wait and sized by throughput.",
         ),
     ]
-    images = "".join(_figure(_save(fig, folder, key), alt, cap) for key, fig, alt, cap in figs)
+    images = _join(_figure(_save(fig, folder, key), alt, cap) for key, fig, alt, cap in figs)
+    reason = why_nothing_completed(r.records, warm)
     sections = [
-        "<h2>Headline</h2>",
+        _notice(NOTHING_TO_SHOW, [reason] if reason else []),
+        _el("h2", "Headline"),
         _table(headline(r.summary), "headline", "Whole border, per flow: mean ± 95% half-width over replications"),
-        "<h2>What was run</h2>",
+        _el("h2", "What was run"),
         _what_was_run([m]),
-        "<h2>Why it can be trusted</h2>",
+        _el("h2", "Why it can be trusted"),
         TRUST,
-        "<h2>Charts</h2>",
+        _el("h2", "Charts"),
         images,
-        "<h2>Per crossing</h2>",
-        "<details open><summary>All crossings, longest mean wait first</summary>"
-        + _table(per_crossing(r.summary, r.crossings), "crossings")
-        + "</details>",
-        "<h2>Notes on assumptions</h2>",
+        _el("h2", "Per crossing"),
+        _el(
+            "details",
+            _join(
+                [
+                    _el("summary", "All crossings, longest mean wait first"),
+                    _table(per_crossing(r.summary, r.crossings), "crossings"),
+                ]
+            ),
+            open="",
+        ),
+        _el("h2", "Notes on assumptions"),
         _notes(m),
     ]
     out = folder / "report.html"
@@ -305,17 +359,11 @@ def run_report(folder: Path) -> Path:
 
 def comparison_report(folder: Path, jobs: int = 1) -> Path:
     """Charts and report.html for a comparison folder (and each scenario's own report)."""
-    manifest = json.loads((folder / "manifest.json").read_text())
-    comparison = pd.read_csv(folder / "comparison.csv", keep_default_na=False, na_values=[""])
+    manifest = read_manifest(folder / "manifest.json", COMPARISON_MANIFEST)
+    comparison = read_csv_table(folder / "comparison.csv", COMPARISON_COLUMNS)
     runs = [RunFolder.read(folder / name) for name in manifest["scenarios"]]
-    if jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=min(jobs, len(runs))) as pool:
-            list(pool.map(run_report, [r.path for r in runs]))
-    else:
-        for r in runs:
-            run_report(r.path)
+    # worker processes are stopped at once on Ctrl-C, not waited for
+    run_tasks(run_report, [(r.path,) for r in runs], jobs)
     base = runs[0]
     warm, horizon = float(base.manifest["warmup_min"]), float(base.manifest["horizon_min"])
     records = {r.name: r.records for r in runs}
@@ -345,7 +393,7 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
             "Mean wait by hour of arrival and queue length by hour of day, per scenario.",
         ),
     ]
-    images = "".join(_figure(_save(fig, folder, key), alt, cap) for key, fig, alt, cap in figs)
+    images = _join(_figure(_save(fig, folder, key), alt, cap) for key, fig, alt, cap in figs)
     c = comparison[(comparison["crossing"] == "ALL") & (comparison["direction"] == "ALL")]
     head = c[c["metric"] == "time_in_system_mean_min"]
     table = pd.DataFrame(
@@ -362,27 +410,50 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
             "change (%)": head["pct_change"].map(lambda v: _fmt(v, 1)),
         }
     )
-    links = "".join(f'<li><a href="{html.escape(r.name)}/report.html">{html.escape(r.name)}</a></li>' for r in runs)
+    reasons = [
+        f"{r.name}: {reason}"
+        for r in runs
+        if (reason := why_nothing_completed(r.records, float(r.manifest["warmup_min"])))
+    ]
+    links = _el("ul", _join(_el("li", _el("a", r.name, href=f"{quote(r.name, safe='')}/report.html")) for r in runs))
+    summary = (
+        NOTHING_TO_SHOW
+        if len(reasons) == len(runs)
+        else f"{len(reasons)} of {len(runs)} scenarios have nothing to show: no traveller completed in their "
+        "observation window, so their waits and differences in waits are empty."
+    )
     sections = [
-        f"<p>Baseline: <b>{html.escape(manifest['baseline'])}</b>. Every scenario ran with the same seed "
-        f"({manifest['seed']}) and {manifest['replications']} replications, sharing random numbers.</p>",
-        "<h2>Headline</h2>",
+        _notice(summary, reasons),
+        _el(
+            "p",
+            _join(
+                [
+                    "Baseline: ",
+                    _el("b", manifest["baseline"]),
+                    f". Every scenario ran with the same seed ({manifest['seed']}) and "
+                    f"{manifest['replications']} replications, sharing random numbers.",
+                ]
+            ),
+        ),
+        _el("h2", "Headline"),
         _table(table, "headline", "Whole border: mean time in system, each scenario against the baseline"),
-        "<h2>What was run</h2>",
+        _el("h2", "What was run"),
         _what_was_run([r.manifest for r in runs]),
-        "<h2>Why it can be trusted</h2>",
+        _el("h2", "Why it can be trusted"),
         TRUST,
-        "<h2>Charts</h2>",
+        _el("h2", "Charts"),
         images,
-        "<h2>Each scenario</h2>",
-        "".join(
-            f"<details><summary>{html.escape(r.name)}: headline</summary>"
-            + _table(headline(r.summary), f"headline-{html.escape(r.name)}")
-            + "</details>"
+        _el("h2", "Each scenario"),
+        _join(
+            _el(
+                "details",
+                _join([_el("summary", f"{r.name}: headline"), _table(headline(r.summary), f"headline-{r.name}")]),
+            )
             for r in runs
         ),
-        f"<p>Full reports: <ul>{links}</ul></p>",
-        "<h2>Notes on assumptions</h2>",
+        _el("p", "Full reports:"),
+        links,
+        _el("h2", "Notes on assumptions"),
         _notes(base.manifest),
     ]
     out = folder / "report.html"
@@ -393,9 +464,12 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
 def build_report(folder: str | Path, jobs: int = 1) -> Path:
     """Rebuild the charts and report.html of a results folder from its files."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: no such folder")
     try:
         if is_comparison(folder):
             return comparison_report(folder, jobs)
         return run_report(folder)
-    except FileNotFoundError as exc:
-        raise ReportError(f"{folder}: not a complete results folder ({Path(exc.filename).name} is missing)") from None
+    except OSError as exc:
+        # reading turns every problem into a ReportError: what is left is writing the charts or the page
+        raise ReportError(f"{exc.filename or folder}: cannot be written ({exc.strerror or exc})") from None

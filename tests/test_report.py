@@ -18,6 +18,7 @@ from sim import charts
 from sim.experiment import compare
 from sim.report import RunFolder, build_report
 from sim.scenario import RegimeChoice
+from tests.conftest import one_crossing
 
 REGIMES = ["customs_union", "double_control", "joint_control"]
 
@@ -167,3 +168,51 @@ def test_report_in_a_real_browser(results, which, tmp_path):
             assert row[4] == f"{expected.diff:,.2f}"
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest
+
+
+def _nobody_completes(name: str, service: str = "1 min", demand: dict | None = None) -> sim.Scenario:
+    """One booth each way over two days, the first one a warm-up."""
+    data = one_crossing(
+        {"border_control": {"per_vehicle": service}},
+        "customs_union",
+        {"border_control": 1},
+        {"border_control": 1},
+        demand=[demand or {"crossing": "x", "flow": "truck", "direction": "a_to_b", "daily": 50}],
+    )
+    data.update(name=name, horizon="2 d", warmup="1 d", replications=2)
+    return sim.scenario_from_dict(data)
+
+
+EMPTY = {
+    "arrivals only in the warm-up": (
+        {"demand": {"crossing": "x", "flow": "truck", "direction": "a_to_b", "times": [10, 200, 1000]}},
+        "arrived during the 1-day warm-up",
+    ),
+    "service longer than the run": ({"service": "5 d"}, "all were still inside"),
+}
+
+
+@pytest.mark.parametrize("case", list(EMPTY))
+def test_report_of_a_run_where_no_traveller_completes(tmp_path, case):
+    options, reason = EMPTY[case]
+    out = sim.run(_nobody_completes("empty", **options)).write(tmp_path / "run")
+    html = (out / "report.html").read_text()
+    notice = html.index('id="nothing-to-show"')
+    assert notice < html.index("<h2>Headline</h2>")  # said first, before any table
+    assert "no traveller completed in the observation window" in html
+    assert reason in html
+    assert html.count("data:image/png;base64,") == 5
+    summary = pd.read_csv(out / "summary.csv")
+    assert (summary["completed"] == 0).all()
+
+
+def test_comparison_report_with_a_scenario_where_no_traveller_completes(tmp_path):
+    # the stuck scenario is the baseline: the differences and the day's peak come from the other one
+    out = compare(_nobody_completes("base", service="5 d"), [_nobody_completes("other")]).write(tmp_path / "cmp")
+    html = (out / "report.html").read_text()
+    assert "1 of 2 scenarios have nothing to show" in html
+    assert "base: " in html
+    assert "all were still inside" in html
+    assert html.count("data:image/png;base64,") == 4
+    assert 'id="nothing-to-show"' in (out / "base" / "report.html").read_text()
+    assert 'id="nothing-to-show"' not in (out / "other" / "report.html").read_text()

@@ -1,0 +1,246 @@
+"""Reading a results folder back: every file a run or comparison wrote, checked.
+
+A results folder may have been edited, truncated or replaced by hand, so every file is read
+here, in one place per kind, and any problem becomes a ``ReportError`` naming the file: only
+regular files, bounded in bytes, with the keys and columns the report uses.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from sim.reading import ReadError, read_bytes
+from sim.units import MAX_DURATION
+
+MANIFEST_MAX_BYTES = 16 * 2**20
+TABLE_MAX_BYTES = 4 * 2**30
+
+
+class ReportError(Exception):
+    """A folder is not a results folder, or one of its files cannot be read or is not what a run writes."""
+
+
+def _read_file(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, refused if over ``limit`` bytes.
+
+    The limits: ``MANIFEST_MAX_BYTES`` (16 MiB) for a manifest, ``TABLE_MAX_BYTES`` (4 GiB)
+    for a CSV or Parquet table; a run writes far less. A FIFO or a device put in a file's
+    place is refused instead of hanging the report or feeding it forever.
+    """
+    try:
+        return read_bytes(path, limit)
+    except ReadError as exc:
+        if not path.exists() and not path.is_symlink():
+            raise ReportError(f"{path.parent}: not a complete results folder ({path.name} is missing)") from None
+        raise ReportError(f"{path}: {exc}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of an error from a parser, short enough for a one-line message."""
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return lines[0][:200]
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ReportError(f"{path}: not UTF-8 text (binary data where the results have text)") from None
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+_VERSIONS = ("bordersim", "python", "simpy", "numpy", "pandas")
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _name(v: Any) -> bool:
+    return isinstance(v, str) and len(v) <= 120 and _IDENTIFIER.fullmatch(v) is not None
+
+
+KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "text": (lambda v: isinstance(v, str), "a string"),
+    "texts": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of strings"),
+    "name": (_name, "a name of letters, digits, _ and -"),
+    "names": (lambda v: isinstance(v, list) and len(v) > 0 and all(_name(x) for x in v), "a list of scenario names"),
+    "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number, 0 or more"),
+    "seconds": (lambda v: _number(v) and v >= 0, "a number of seconds, 0 or more"),
+    "minutes": (lambda v: _number(v) and 0 <= v <= MAX_DURATION, f"a number of minutes from 0 to {MAX_DURATION:g}"),
+    "horizon": (lambda v: _number(v) and 0 < v <= MAX_DURATION, f"a number of minutes above 0, up to {MAX_DURATION:g}"),
+    "versions": (
+        lambda v: isinstance(v, dict) and all(isinstance(v.get(k), str) for k in _VERSIONS),
+        f"an object with the versions of {', '.join(_VERSIONS)}",
+    ),
+}
+"""How each manifest value the report uses is checked, and what it must be."""
+
+RUN_MANIFEST: dict[str, tuple[str, bool]] = {
+    "scenario": ("name", True),
+    "scenario_sha256": ("text", True),
+    "horizon_min": ("horizon", True),
+    "warmup_min": ("minutes", True),
+    "replications": ("count", True),
+    "seed": ("count", True),
+    "entities": ("count", True),
+    "wall_time_s": ("seconds", True),
+    "versions": ("versions", True),
+    "jobs": ("count", False),
+    "start_weekday": ("text", False),
+    "random_streams": ("text", False),
+    "files": ("texts", False),
+    "assumptions": ("texts", False),
+    "sources": ("texts", False),
+}
+"""The manifest keys a run's report uses: (kind, required)."""
+
+COMPARISON_MANIFEST: dict[str, tuple[str, bool]] = {
+    "baseline": ("name", True),
+    "scenarios": ("names", True),
+    "seed": ("count", True),
+    "replications": ("count", True),
+}
+
+
+def read_manifest(path: Path, keys: dict[str, tuple[str, bool]]) -> dict[str, Any]:
+    """A manifest.json, checked for the keys the report uses."""
+    text = _decode(path, _read_file(path, MANIFEST_MAX_BYTES))
+    try:
+        manifest = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ReportError(f"{path}: not valid JSON ({_reason(exc)})") from None
+    if not isinstance(manifest, dict):
+        raise ReportError(f"{path}: expected a JSON object of run details, found a JSON {type(manifest).__name__}")
+    for key, (kind, required) in keys.items():
+        if key not in manifest:
+            if required:
+                raise ReportError(f"{path}: the key {key!r} is missing")
+            continue
+        check, expected = KINDS[kind]
+        if not check(manifest[key]):
+            raise ReportError(f"{path}: {key!r} must be {expected}")
+    return manifest
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns the report uses of a table: text, numbers and True/False flags."""
+
+    text: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+SUMMARY_COLUMNS = Columns(
+    text=("crossing", "direction", "flow"),
+    numbers=(
+        "arrivals",
+        "completed",
+        "in_system_at_end",
+        "throughput_per_day",
+        "throughput_per_day_ci95",
+        "wait_mean_min",
+        "wait_mean_min_ci95",
+        "wait_p95_min",
+        "wait_max_min",
+        "time_in_system_mean_min",
+        "time_in_system_mean_min_ci95",
+    ),
+)
+STAGES_COLUMNS = Columns(text=("crossing", "side", "role", "stage"), numbers=("utilization",), flags=("secondary",))
+CROSSINGS_COLUMNS = Columns(text=("id", "name", "category", "mode", "regime"), numbers=("lat", "lon"))
+RECORDS_COLUMNS = Columns(text=("flow",), numbers=("arrival_min", "release_min", "wait_min"))
+VISITS_COLUMNS = Columns(numbers=("replication", "enter_min", "start_min"))
+COMPARISON_COLUMNS = Columns(
+    text=("scenario", "baseline", "crossing", "direction", "flow", "metric"),
+    numbers=("baseline_value", "value", "diff", "diff_ci95_low", "diff_ci95_high", "pct_change"),
+)
+
+
+def _checked(path: Path, df: pd.DataFrame, columns: Columns) -> pd.DataFrame:
+    """``df`` if it has the columns the report uses, with numbers and flags where they belong."""
+    missing = [c for c in (*columns.text, *columns.numbers, *columns.flags) if c not in df.columns]
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise ReportError(f"{path}: not the table a run writes (no column {', '.join(missing[:3])}{more})")
+    for names, fits, kind, what in (
+        (columns.numbers, pd.api.types.is_numeric_dtype, float, "numbers"),
+        (columns.flags, pd.api.types.is_bool_dtype, bool, "True or False"),
+    ):
+        for col in names:
+            if fits(df[col]):
+                continue
+            if len(df):
+                raise ReportError(f"{path}: column {col} must hold {what}")
+            df[col] = df[col].astype(kind)  # a table without rows has no types to infer
+    return df
+
+
+def read_csv_table(path: Path, columns: Columns) -> pd.DataFrame:
+    """A CSV table a run wrote; its text columns as strings (an empty cell is an empty string)."""
+    text = _decode(path, _read_file(path, TABLE_MAX_BYTES))
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), keep_default_na=False, na_values=[""], dtype=dict.fromkeys(columns.text, str)
+        )
+    except (ValueError, OverflowError) as exc:
+        raise ReportError(f"{path}: not a CSV table ({_reason(exc)})") from None
+    df = _checked(path, df, columns)
+    for col in columns.text:
+        df[col] = df[col].fillna("")
+    return df
+
+
+def read_parquet_table(path: Path, columns: Columns) -> pd.DataFrame:
+    """A Parquet table a run wrote."""
+    data = _read_file(path, TABLE_MAX_BYTES)
+    try:
+        df = pd.read_parquet(io.BytesIO(data))
+    except (ValueError, OSError, pa.ArrowException) as exc:
+        raise ReportError(f"{path}: not a readable Parquet table ({_reason(exc)})") from None
+    return _checked(path, df, columns)
+
+
+@dataclass
+class RunFolder:
+    """The files of one scenario's results."""
+
+    path: Path
+    manifest: dict[str, Any]
+    summary: pd.DataFrame
+    stages: pd.DataFrame
+    crossings: pd.DataFrame
+    records: pd.DataFrame
+    visits: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["scenario"])
+
+    @classmethod
+    def read(cls, path: Path) -> RunFolder:
+        """Read and check a run's files; any problem is a ``ReportError`` naming the file."""
+        return cls(
+            path=path,
+            manifest=read_manifest(path / "manifest.json", RUN_MANIFEST),
+            summary=read_csv_table(path / "summary.csv", SUMMARY_COLUMNS),
+            stages=read_csv_table(path / "stages.csv", STAGES_COLUMNS),
+            crossings=read_csv_table(path / "crossings.csv", CROSSINGS_COLUMNS),
+            records=read_parquet_table(path / "records.parquet", RECORDS_COLUMNS),
+            visits=read_parquet_table(path / "visits.parquet", VISITS_COLUMNS),
+        )
+
+
+def is_comparison(path: Path) -> bool:
+    return (path / "comparison.csv").exists()
