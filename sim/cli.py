@@ -1,23 +1,115 @@
 """The ``bordersim`` command line: run, validate and schema.
 
 Bad input is reported as ``file:line: field: what is expected`` with exit status 2, never a
-traceback.
+traceback. Ctrl-C or SIGTERM ends a command within a second or two, with one line saying what
+was kept and exit status 130.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import signal
 import sys
-from pathlib import Path
+import threading
+import time
+import warnings
+import weakref
 
-import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+_MAIN_PID = os.getpid()
 
-from sim import __version__
-from sim.errors import Problem, ScenarioError
+
+class _Interrupt(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM, watched until the command has reported it."""
+
+
+# while a command runs: a token for it, and the interrupt under way (None once said again) with its signal
+_running: object | None = None
+_pending: tuple[weakref.ref[_Interrupt] | None, int] | None = None
+
+
+def _stop(signum: int, frame: object) -> None:
+    """Ctrl-C and SIGTERM stop a run cleanly in the main process, keeping what is finished.
+
+    A worker process forked before it set its own handlers ends quietly instead of printing
+    a traceback: the main process is the one that reports.
+    """
+    if os.getpid() != _MAIN_PID:
+        os._exit(128 + signum)
+    if _running is None:
+        raise KeyboardInterrupt
+    _quiet_from_now()
+    raise _watched(signum)
+
+
+def _quiet_from_now() -> None:
+    """After an interrupt, the one line the command says is the last word.
+
+    Whatever is being stopped may log or warn about it (a library whose callback the interrupt
+    cut short warns that it fell back to something else, say): none of that is for the user.
+    """
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")
+
+
+def _watched(signum: int) -> _Interrupt:
+    """The interrupt to raise, watched until the command has reported it."""
+    global _pending
+    interrupt = _Interrupt()
+    _pending = (weakref.ref(interrupt), signum)
+    return interrupt
+
+
+def _say_again_if_lost(command: object) -> None:
+    """While a command runs, send a signal again if its exception vanished before the command reported it.
+
+    Compiled code calling back into Python (a warning issued from it, say) may drop an exception
+    raised there, and the run would go on as if never interrupted. An exception on its way up
+    stays alive, so only a lost one is said again.
+    """
+    global _pending
+    while _running is command:
+        pending = _pending
+        if pending is not None and pending[0] is not None and pending[0]() is None:
+            _pending = (None, pending[1])
+            signal.pthread_kill(threading.main_thread().ident or 0, pending[1])
+        time.sleep(0.1)
+
+
+def _catch_signals() -> None:
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+
+
+_show_unraisable = sys.unraisablehook
+
+
+def _unraisable(info: sys.UnraisableHookArgs) -> None:
+    """An interrupt lost in a finalizer is said again, not printed as a traceback; anything else is shown."""
+    if not isinstance(info.exc_value, _Interrupt):
+        _show_unraisable(info)
+
+
+# first of all, before the slower imports: a signal in the first instants must not kill the
+# process unannounced (SIGTERM) or end it with a traceback
+_catch_signals()
+sys.unraisablehook = _unraisable
+
+import json  # noqa: E402
+from collections.abc import Callable, Iterable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
+
+import click  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+
+from sim import __version__  # noqa: E402
+from sim.errors import Problem, ScenarioError  # noqa: E402
+
+if TYPE_CHECKING:
+    from sim.experiment import ReplicationError
+    from sim.output import ResultsFolder
 
 EXIT_BAD_INPUT = 2
 err_console = Console(stderr=True)
@@ -34,76 +126,82 @@ EXIT_MODEL_ERROR = 1
 EXIT_INTERRUPTED = 130
 
 
-_MAIN_PID = os.getpid()
-
-
-def _stop(signum: int, frame: object) -> None:
-    """Ctrl-C and SIGTERM stop a run cleanly in the main process, keeping what is finished.
-
-    A worker process forked before it set its own handlers ends quietly instead of printing
-    a traceback: the main process is the one that reports.
-    """
-    if os.getpid() != _MAIN_PID:
-        os._exit(128 + signum)
-    raise KeyboardInterrupt
-
-
 class _Group(click.Group):
     """Turns bad input, model failures and interrupts into clear messages, anywhere in a command."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
-        from sim.output import OutputExists
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
+        global _running, _pending
+        _catch_signals()  # again: something run in this process since the import may have replaced them
+        _running = command = object()
+        # started here, never in the signal handler, which may run while this thread holds a lock threads need
+        threading.Thread(target=_say_again_if_lost, args=(command,), name="watch-interrupt", daemon=True).start()
         try:
             return super().invoke(ctx)
-        except ScenarioError as err:
-            _report_problems(err.problems)
-            ctx.exit(EXIT_BAD_INPUT)
-        except OutputExists as err:
-            click.echo(f"error: {err}", err=True)
-            ctx.exit(EXIT_BAD_INPUT)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo(f"interrupted. {ctx.meta.get('on_interrupt', 'Nothing was written.')}", err=True)
+            kept = ctx.meta.get("on_interrupt", "Nothing was written.")
+            click.echo(f"interrupted. {kept() if callable(kept) else kept}", err=True)
+            _quiet_from_now()
             ctx.exit(EXIT_INTERRUPTED)
         except Exception as err:  # noqa: BLE001 - the last word: no traceback for a user
-            from sim.experiment import ReplicationError
-
-            if isinstance(err, ReplicationError):
-                _report_failure(ctx, err)
-                ctx.exit(EXIT_MODEL_ERROR)
-            _report_internal(err)
-            ctx.exit(EXIT_MODEL_ERROR)
+            ctx.exit(_report_error(ctx, err))
+        finally:
+            _running, _pending = None, None  # reported, or the command ended anyway: nothing more to say again
 
 
-def _report_internal(err: Exception) -> None:
-    """An unexpected error: one line for the user, the traceback kept in a file for a bug report."""
+def _report_error(ctx: click.Context, err: Exception) -> int:
+    """Say what went wrong in the user's words; return the exit status."""
+    if isinstance(err, ScenarioError):
+        _report_problems(err.problems)
+        return EXIT_BAD_INPUT
+    from sim.experiment import ReplicationError, ReportFailed
+    from sim.output import OutputError
+
+    if isinstance(err, OutputError):
+        click.echo(f"error: {err}", err=True)
+        return EXIT_BAD_INPUT
+    if isinstance(err, ReplicationError):
+        _report_failure(ctx, err)
+        return EXIT_MODEL_ERROR
+    if isinstance(err, ReportFailed):
+        click.echo(f"error: {err} (details in {_keep_traceback(err.cause)})", err=True)
+        return EXIT_MODEL_ERROR
+    _report_internal(err)
+    return EXIT_MODEL_ERROR
+
+
+def _keep_traceback(err: BaseException) -> str:
+    """Keep an error's traceback in a file for a bug report; return the file's name."""
     import tempfile
     import traceback
 
     with tempfile.NamedTemporaryFile("w", prefix="bordersim-error-", suffix=".log", delete=False) as fh:
         fh.write("".join(traceback.format_exception(err)))
-    click.echo(f"error: internal error: {type(err).__name__}: {err} (details in {fh.name})", err=True)
+    return fh.name
 
 
-def _report_failure(ctx: click.Context, err: object) -> None:
-    """Say which replication failed, with the seed to reproduce it, and keep its record."""
-    from sim.experiment import ReplicationError
-    from sim.output import write_json
+def _report_internal(err: Exception) -> None:
+    """An unexpected error: one line for the user, the traceback kept in a file for a bug report."""
+    click.echo(f"error: internal error: {type(err).__name__}: {err} (details in {_keep_traceback(err)})", err=True)
 
-    assert isinstance(err, ReplicationError)
+
+def _report_failure(ctx: click.Context, err: ReplicationError) -> None:
+    """Say which replication failed, with the seed to reproduce it, and keep its record if it can be kept."""
+    from sim.output import reason, write_json
+
     what = "the run is unstable" if err.unstable else "the model failed"
     click.echo(f"error: {what}: {err}", err=True)
-    record = Path("results") / f"{err.scenario}.failure.json"
-    if ctx.meta.get("failure_dir"):
-        record = Path(ctx.meta["failure_dir"]) / f"{err.scenario}.failure.json"
-    write_json(record, err.record())
+    record = Path(ctx.meta.get("failure_dir", "results")) / f"{err.scenario}.failure.json"
+    try:
+        write_json(record, err.record())
+    except OSError as exc:
+        kept = f"its record (with the traceback) could not be kept in {record}: {reason(exc)}"
+    else:
+        kept = f"details kept in {record}"
     click.echo(
         f"reproduce it with --seed {err.seed} --replications {err.replication + 1} (replication "
-        f"{err.replication}); details kept in {record}",
+        f"{err.replication}); {kept}",
         err=True,
     )
 
@@ -172,7 +270,7 @@ def _run_options(default_out: str, min_replications: int = 1):
                 show_default=True,
                 help="Worker processes (or Dask workers).",
             ),
-            click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+            click.option("--quiet", "-q", is_flag=True, help="No progress bar and no line as each phase begins."),
             click.option(
                 "--no-report", is_flag=True, help="Skip the charts and report.html (bordersim report makes them later)."
             ),
@@ -200,13 +298,14 @@ def _run_options(default_out: str, min_replications: int = 1):
 
 
 def _progress(quiet: bool) -> Progress:
+    """A progress bar on a terminal (elsewhere the phase lines say enough)."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err_console,
-        disable=quiet,
+        disable=quiet or not err_console.is_terminal,
         transient=True,
     )
 
@@ -246,17 +345,19 @@ def run_cmd(
 ) -> None:
     """Run a scenario's replications and write summary, stages, records, manifest and report."""
     import sim
-    from sim.output import check_output
-
-    scenario = sim.load_scenario(scenario_file)
-    folder = out or Path("results") / scenario.name
-    check_output(folder, overwrite)
-    ctx = click.get_current_context()
-    ctx.meta["failure_dir"] = str(folder.parent)
-    ctx.meta["on_interrupt"] = f"Nothing was written to {folder}; run the same command again to start afresh."
-    total = replications or scenario.replications
     from sim.experiment import Precision
 
+    say = _announcer(quiet)
+    scenario = sim.load_scenario(scenario_file)
+    folder = out or Path("results") / scenario.name
+    target = _reserve(folder, overwrite, [scenario_file, *scenario.resolved_from], report=not no_report)
+    total = replications or scenario.replications
+    top = max(min_replications, max_replications)
+    where = _where(jobs, backend, scheduler, total)
+    if precision is None:
+        say(f"simulating {_count(total, 'replication')} of {scenario.name} {where}")
+    else:
+        say(f"simulating {min_replications} to {top} replications of {scenario.name} {where}, until precise enough")
     with _progress(quiet) as progress:
         task = progress.add_task(f"{scenario.name}: replications", total=total)
         result = sim.run(
@@ -268,11 +369,13 @@ def run_cmd(
             progress=lambda done, total: progress.update(task, completed=done, total=total),
             backend=backend,
             scheduler=scheduler,
-            precision=None
-            if precision is None
-            else Precision(precision, precision_kpi, min_replications, max(min_replications, max_replications)),
+            precision=None if precision is None else Precision(precision, precision_kpi, min_replications, top),
         )
-    folder = result.write(folder, report=not no_report, overwrite=overwrite)
+    say(f"writing results to {folder}")
+    result.write(target, report=False)
+    if not no_report:
+        say("drawing charts and report")
+        result.draw_report(folder)
     m = result.manifest
     _warn_overloads(result.stages, result.scenario.name)
     if "precision" in m:
@@ -287,6 +390,90 @@ def run_cmd(
         f"{m['scenario']}: {m['replications']} replications of {m['horizon_min'] / 1440:g} days, "
         f"{m['entities']:,} travellers in {m['wall_time_s']:.1f} s -> {folder}/"
     )
+
+
+def _announcer(quiet: bool) -> Callable[[str], None]:
+    """A function printing a short line on stderr as each phase of the command begins (none with --quiet).
+
+    The lines go out whether or not stderr is a terminal, so that a program watching the
+    command knows what it is doing. The library's own steps (a Dask cluster starting) are log
+    lines of the ``sim`` logger, printed the same way.
+    """
+    if quiet:
+        return lambda _text: None
+
+    def say(text: str) -> None:
+        err_console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True)
+
+    handler = _Say(say)
+    logger = logging.getLogger("sim")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    click.get_current_context().call_on_close(lambda: logger.removeHandler(handler))
+    return say
+
+
+class _Say(logging.Handler):
+    """Log lines of the library, said like the command's own phase lines."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self.say = say
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.say(record.getMessage())
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
+def _where(jobs: int, backend: str, scheduler: str | None, tasks: int) -> str:
+    """Where the simulations run, in words."""
+    if backend == "dask":
+        return f"on the Dask cluster at {scheduler}" if scheduler else f"on a local Dask cluster of {jobs} workers"
+    if jobs > 1 and tasks > 1:
+        return f"on {min(jobs, tasks)} worker processes"
+    return "in this process"
+
+
+def _reserve(folder: Path, overwrite: bool, inputs: Iterable[str | Path], report: bool) -> ResultsFolder:
+    """Claim the results folder before any work, hold it until the command ends, and say what an interrupt keeps."""
+    from sim.output import ResultsFolder
+
+    ctx = click.get_current_context()
+    target = ctx.with_resource(ResultsFolder(folder, overwrite, inputs))
+    ctx.meta["failure_dir"] = str(folder.parent)
+    then = f"; `bordersim report {folder}` draws their charts and report" if report else ""
+
+    def kept() -> str:
+        if target.placed:
+            return f"The results are in {folder}{then}."
+        return f"Nothing was written to {folder}; run the same command again to start afresh."
+
+    ctx.meta["on_interrupt"] = kept
+    return target
+
+
+def _check_sweep_folder(folder: Path) -> None:
+    """Refuse at once a sweep folder that cannot be written, or an existing folder holding something else."""
+    from sim.output import OutputError, check_place, reason
+
+    place = folder.resolve()
+    check_place(place, str(folder))
+    try:
+        if not os.path.lexists(place):
+            return
+        if not place.is_dir():
+            raise OutputError(f"{folder} is a file, not a sweep folder; choose another --out")
+        if not os.access(place, os.W_OK | os.X_OK):
+            raise OutputError(f"cannot write to {folder}: the folder is not writable")
+        if not (place / "sweep.json").is_file() and any(place.iterdir()):
+            raise OutputError(
+                f"{folder} holds files but is not a sweep folder (it has no sweep.json); choose another --out"
+            )
+    except OSError as err:
+        raise OutputError(f"cannot write to {folder}: {reason(err)}") from None
 
 
 def _warn_overloads(stages, name: str) -> None:  # noqa: ANN001 - a DataFrame, imported late
@@ -330,6 +517,7 @@ def compare_cmd(
     from sim.experiment import compare
     from sim.loader import load_scenario
 
+    say = _announcer(quiet)
     scenarios, problems = [], []
     # a glob such as scenarios/kz_ru_*.yaml may name the baseline again: run it once
     others = [f for f in other_files if f.resolve() != baseline_file.resolve()]
@@ -342,14 +530,14 @@ def compare_cmd(
             problems += err.problems
     if problems:
         raise ScenarioError(problems)
-    from sim.output import check_output
-
     folder = out or Path("results") / f"compare-{scenarios[0].name}"
-    check_output(folder, overwrite)
-    ctx = click.get_current_context()
-    ctx.meta["failure_dir"] = str(folder.parent)
-    ctx.meta["on_interrupt"] = f"Nothing was written to {folder}; run the same command again to start afresh."
+    inputs = [baseline_file, *others, *(f for s in scenarios for f in s.resolved_from)]
+    target = _reserve(folder, overwrite, inputs, report=not no_report)
     reps = replications or scenarios[0].replications
+    say(
+        f"simulating {len(scenarios)} scenarios x {_count(reps, 'replication')} "
+        f"{_where(jobs, backend, scheduler, reps * len(scenarios))}"
+    )
     with _progress(quiet) as progress:
         task = progress.add_task("replications", total=reps * len(scenarios))
         finished: dict[str, int] = {}
@@ -369,7 +557,11 @@ def compare_cmd(
             backend=backend,
             scheduler=scheduler,
         )
-    folder = result.write(folder, report=not no_report, overwrite=overwrite)
+    say(f"writing results to {folder}")
+    result.write(target, report=False)
+    if not no_report:
+        say("drawing charts and report")
+        result.draw_report(folder)
     for r in result.runs:
         _warn_overloads(r.stages, r.scenario.name)
     _print_comparison(result)
@@ -421,16 +613,23 @@ def report_cmd(folder: Path, jobs: int) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", help="Address of a running Dask scheduler (with --backend dask); else a local cluster.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no line as each phase begins.")
 def sweep_cmd(sweep_file: Path, out: Path | None, jobs: int, backend: str, scheduler: str | None, quiet: bool) -> None:
     """Run a parameter sweep; rerunning it resumes, skipping runs already finished."""
     from sim.sweep import load_sweep, run_sweep
 
+    say = _announcer(quiet)
     sweep = load_sweep(sweep_file)
     folder = out or Path("results") / f"sweep-{sweep.spec.name}"
+    _check_sweep_folder(folder)
     ctx = click.get_current_context()
     ctx.meta["on_interrupt"] = (
         f"Finished runs are kept in {folder}/runs; run the same command again to resume with the rest."
+    )
+    runs = len(sweep.points) * sweep.spec.replications
+    say(
+        f"running sweep {sweep.spec.name}: {_count(runs, 'run')}, finished ones skipped, "
+        f"{_where(jobs, backend, scheduler, runs)}"
     )
     with _progress(quiet) as progress:
         task = progress.add_task(f"sweep {sweep.spec.name}: runs", total=None)

@@ -7,9 +7,16 @@ chunks so that the per-task overhead stays small next to the simulation itself.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
+import os
 import signal
-from collections.abc import Callable, Sequence
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
@@ -17,22 +24,67 @@ T = TypeVar("T")
 
 BACKENDS = ("local", "dask")
 
+log = logging.getLogger(__name__)
 
-def _worker_signals() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them; SIGTERM ends them at once."""
+_CLOSE_TIMEOUT_S = 2.0  # closing a cluster that is stopped on purpose waits no longer
+_SETTLE_TIMEOUT_S = 1.5  # nor does an interrupted start-up for its last worker processes
+_WORKER_LOG_LEVEL = "DASK_LOGGING__DISTRIBUTED"
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _worker_init(parent: int) -> None:
+    """Set up a worker: Ctrl-C is the main process's to handle, SIGTERM ends it, and it dies with its parent.
+
+    A worker that outlived a killed main process would run on for minutes, holding the
+    terminal's output open.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if not _die_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the kernel was told to end this worker with it
+        os._exit(1)
 
 
-def stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a worker pool at once (interrupt or failure): cancel what has not started, end the rest."""
+def _die_with_parent() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where that cannot be asked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return False
+    return prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+
+
+def _watch_parent(parent: int) -> None:
+    """Where the kernel cannot end a worker with its parent, notice the parent is gone (the worker is adopted)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def stop_pool(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
+    """Stop a worker pool at once (interrupt or failure): cancel what has not started, end the rest.
+
+    Workers get SIGTERM, which ends them at once; one still alive after ``grace`` seconds
+    is killed, so stopping never waits for a task to finish.
+    """
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
+    deadline = time.monotonic() + grace
     for process in processes:
-        process.join(timeout=5)
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join(grace)
 
 
 def _run_chunk(fn: Callable[..., T], items: Sequence[tuple[Any, ...]]) -> list[T]:
@@ -70,7 +122,7 @@ def run_tasks(
         return out
     results: list[Any] = [None] * len(tasks)
     groups = _chunks(len(tasks), jobs, chunk or 1)
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(groups)), initializer=_worker_signals)
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(groups)), initializer=_worker_init, initargs=(os.getpid(),))
     try:
         futures = {pool.submit(_run_chunk, fn, [tasks[i] for i in g]): g for g in groups}
         for future in as_completed(futures):
@@ -95,16 +147,10 @@ def _run_dask(
 ) -> list[T]:
     """The same work on a Dask cluster: an existing one at ``scheduler``, or a local one."""
     try:
-        from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise RuntimeError("the dask backend needs the 'distributed' package: pip install 'bordersim[dask]'") from exc
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
+    cluster, client = _connect(jobs, scheduler)
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})) or jobs)
         groups = _chunks(len(tasks), workers, chunk)
@@ -118,6 +164,99 @@ def _run_dask(
                     on_done(i, result)
         return results
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        with _quiet():
+            _close(client)
+            if cluster is not None:
+                _close(cluster)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Mute log lines and warnings while a Dask cluster starts or stops.
+
+    Its chatter is not for the user, and an interrupted start-up or shutdown makes it print
+    warnings and tracebacks about tasks and workers it is abandoning on purpose.
+    """
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(previous)
+
+
+@contextlib.contextmanager
+def _workers_muted() -> Iterator[None]:
+    """Worker processes started meanwhile log only critical errors: the rest is chatter, above all when stopping.
+
+    They read their log levels from the environment as they start, before anything else could set them.
+    """
+    before = os.environ.get(_WORKER_LOG_LEVEL)
+    os.environ[_WORKER_LOG_LEVEL] = "critical"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[_WORKER_LOG_LEVEL]
+        else:
+            os.environ[_WORKER_LOG_LEVEL] = before
+
+
+def _connect(jobs: int, scheduler: str | None) -> tuple[Any, Any]:
+    """(cluster, client): a client of the scheduler at ``scheduler``, or a new local cluster and its client.
+
+    An interrupted start-up is undone here, since the caller never sees a cluster half made.
+    """
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        log.info("connecting to the Dask scheduler at %s", scheduler)
+        with _quiet():
+            return None, Client(scheduler)
+    started: list[LocalCluster] = []
+
+    class Cluster(LocalCluster):
+        """A local cluster known from the start of its start-up, so that an interrupted one can be closed."""
+
+        def __init__(self, **options: Any) -> None:
+            started.append(self)
+            super().__init__(**options)
+
+    log.info("starting a local Dask cluster of %d workers", max(1, jobs))
+    with _quiet(), _workers_muted():
+        try:
+            cluster = Cluster(
+                n_workers=max(1, jobs),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            return cluster, Client(cluster)
+        except BaseException:
+            for half_made in started:
+                _settle(half_made, max(1, jobs))
+                _close(half_made)
+            raise
+
+
+def _settle(cluster: Any, workers: int) -> None:
+    """Let the worker processes of a start-up cut short finish starting, for a moment, before it is closed.
+
+    A process stopped while it starts prints a traceback of its own, which no setting here can mute.
+    """
+    from distributed.core import Status
+
+    with contextlib.suppress(Exception):
+        if getattr(cluster, "status", None) == Status.running:  # its workers are under way
+            cluster.wait_for_workers(workers, timeout=_SETTLE_TIMEOUT_S)
+
+
+def _close(thing: Any) -> None:
+    """Close a Dask client or cluster, however far its start got: an error now would only hide the real one."""
+    with contextlib.suppress(Exception):
+        thing.close(timeout=_CLOSE_TIMEOUT_S)
+    if hasattr(thing, "shutdown_on_close"):  # a cluster that could not close is not closed again, noisily, at exit
+        thing.shutdown_on_close = False

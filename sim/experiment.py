@@ -37,7 +37,7 @@ from sim.engine import RunawayError, simulate
 from sim.executors import run_tasks
 from sim.loader import scenario_hash
 from sim.network import Network, compile_network
-from sim.output import ResultsFolder, write_csv, write_json, write_parquet
+from sim.output import ResultsFolder, results_folder, write_csv, write_json, write_parquet
 from sim.scenario import Scenario
 
 
@@ -58,18 +58,28 @@ class RunResult:
         """The crossings as the results describe them (for charts and reports)."""
         return crossings_frame(self.scenario)
 
-    def write(self, out: str | Path, report: bool = True, overwrite: bool = False) -> Path:
-        """Write the tables, the records, the manifest, then charts and ``report.html`` into ``out``.
+    def write(self, out: str | Path | ResultsFolder, report: bool = True, overwrite: bool = False) -> Path:
+        """Write the tables, the records and the manifest into ``out``, then charts and ``report.html``.
 
-        The folder is built under a temporary name and renamed into place when complete; an
-        existing folder is replaced only with ``overwrite``.
+        The folder is built under a temporary name and renamed into place when complete (an
+        existing one is replaced only with ``overwrite``; ``out`` may be a folder reserved
+        before the run). The report comes after: if it fails, ``ReportFailed`` says so and the
+        results stay.
         """
-        final = Path(out)
-        with ResultsFolder(final, overwrite) as tmp:
-            self._write_files(tmp, report)
+        with results_folder(out, overwrite) as folder:
+            self._write_files(folder.tmp)
+            final = folder.place()
+        if report:
+            self.draw_report(final)
         return final
 
-    def _write_files(self, out: Path, report: bool) -> None:
+    def draw_report(self, folder: str | Path) -> Path:
+        """Draw the charts and ``report.html`` of this run's written results folder."""
+        from sim.report import run_report
+
+        return _drawn(Path(folder), run_report)
+
+    def _write_files(self, out: Path) -> None:
         write_csv(out / "crossings.csv", self.crossings)
         write_csv(out / "summary.csv", self.summary)
         write_csv(out / "stages.csv", self.stages)
@@ -77,10 +87,29 @@ class RunResult:
         write_parquet(out / "records.parquet", self.records)
         write_parquet(out / "visits.parquet", self.visits)
         write_json(out / "manifest.json", self.manifest)
-        if report:
-            from sim.report import run_report
 
-            run_report(out)
+
+class ReportFailed(Exception):
+    """The results were written, but their charts or report could not be drawn."""
+
+    def __init__(self, folder: Path, cause: Exception):
+        super().__init__(folder, cause)
+        self.folder = folder
+        self.cause = cause
+
+    def __str__(self) -> str:
+        return (
+            f"the report could not be drawn ({type(self.cause).__name__}: {self.cause}); the results are in "
+            f"{self.folder}, and `bordersim report {self.folder}` rebuilds the report"
+        )
+
+
+def _drawn(folder: Path, draw: Callable[..., Path], *args: Any) -> Path:
+    """Draw a report into a folder whose results are already in place, so that no failure here can lose them."""
+    try:
+        return draw(folder, *args)
+    except Exception as err:  # noqa: BLE001 - whatever broke the report, the results are kept and said to be
+        raise ReportFailed(folder, err) from err
 
 
 def crossings_frame(scenario: Scenario) -> pd.DataFrame:
@@ -365,23 +394,28 @@ class ComparisonResult:
     def runs(self) -> list[RunResult]:
         return [self.baseline, *self.others]
 
-    def write(self, out: str | Path, report: bool = True, overwrite: bool = False) -> Path:
-        """Write each scenario's results in a subfolder, comparison.csv, the manifest, then the reports.
+    def write(self, out: str | Path | ResultsFolder, report: bool = True, overwrite: bool = False) -> Path:
+        """Write each scenario's results in a subfolder, comparison.csv and the manifest, then the reports.
 
-        Like a run's folder, the whole comparison folder appears only when complete.
+        Like a run's folder, the whole comparison folder appears only when complete, and the
+        reports are drawn only then (``ReportFailed`` if they fail; the results stay).
         """
-        final = Path(out)
-        with ResultsFolder(final, overwrite) as tmp:
+        with results_folder(out, overwrite) as folder:
             for r in self.runs:
-                (tmp / r.scenario.name).mkdir()
-                r._write_files(tmp / r.scenario.name, report=False)
-            write_csv(tmp / "comparison.csv", self.comparison)
-            write_json(tmp / "manifest.json", self.manifest)
-            if report:
-                from sim.report import comparison_report
-
-                comparison_report(tmp, jobs=self.manifest.get("jobs", 1))
+                (folder.tmp / r.scenario.name).mkdir()
+                r._write_files(folder.tmp / r.scenario.name)
+            write_csv(folder.tmp / "comparison.csv", self.comparison)
+            write_json(folder.tmp / "manifest.json", self.manifest)
+            final = folder.place()
+        if report:
+            self.draw_report(final)
         return final
+
+    def draw_report(self, folder: str | Path) -> Path:
+        """Draw the comparison's charts and ``report.html``, and each scenario's own, into its written folder."""
+        from sim.report import comparison_report
+
+        return _drawn(Path(folder), comparison_report, self.manifest.get("jobs", 1))
 
 
 def compare(

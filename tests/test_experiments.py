@@ -19,6 +19,7 @@ from sim.comparison import unpaired_halfwidth
 from sim.experiment import Precision, compare
 from sim.sweep import SweepSpec, design_points, load_sweep, run_sweep
 from sim.warmup import mser
+from tests.commands import HANG_GUARD_S, Command, only_phases_and_interrupted
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "scenarios" / "tutorial_single_crossing.yaml"
@@ -155,29 +156,29 @@ def test_latin_hypercube_design():
 
 
 def test_sweep_is_interrupted_and_resumed(tmp_path):
-    path = _sweep_file(tmp_path, factors={"demand[0].daily": [700, 900, 1100, 1300]}, replications=2, days=2)
+    # 24 runs: far more than can finish between the second one and the interrupt
+    daily = [600, 700, 800, 900, 1000, 1100, 1200, 1300]
+    path = _sweep_file(tmp_path, factors={"demand[0].daily": daily}, replications=3, days=3)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--jobs", "2", "--quiet"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while len(list((out / "runs").glob("*.parquet"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    start = time.monotonic()
-    _, stderr = proc.communicate(timeout=30)
-    assert time.monotonic() - start < 5
-    assert proc.returncode == 130
-    assert "run the same command again to resume" in stderr
-    assert "Traceback" not in stderr
+    args = ("sweep", path, "--out", out, "--jobs", "2")
+    with Command(*args, cwd=tmp_path) as cmd:
+        cmd.wait_for("running sweep t: 24 runs")
+        deadline = time.monotonic() + HANG_GUARD_S
+        while len(list((out / "runs").glob("*.parquet"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for two finished runs, within the hang guard
+        cmd.send(signal.SIGINT)
+        assert cmd.finish() == 130, cmd.stderr
+    assert "run the same command again to resume" in cmd.stderr
+    assert only_phases_and_interrupted(cmd.stderr), cmd.stderr
     finished = sorted((out / "runs").glob("*.parquet"))
-    assert 2 <= len(finished) < 8
+    assert 2 <= len(finished) < 24
     for f in finished:  # every finished run is intact
         assert len(pd.read_parquet(f)) > 0
     assert not list(out.rglob("*.part"))
-    resumed = subprocess.run(cmd, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"{8 - len(finished)} runs done, {len(finished)} already there, 0 failed" in resumed.stdout
-    assert pd.read_parquet(out / "sweep.parquet").groupby(["point", "replication"]).ngroups == 8
+    with Command(*args, "--quiet", cwd=tmp_path) as resumed:
+        assert resumed.finish() == 0, resumed.stderr
+    assert f"{24 - len(finished)} runs done, {len(finished)} already there, 0 failed" in resumed.stdout
+    assert pd.read_parquet(out / "sweep.parquet").groupby(["point", "replication"]).ngroups == 24
 
 
 def test_mser_finds_the_end_of_a_transient():

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
-import subprocess
-import sys
-import time
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,10 @@ from click.testing import CliRunner
 
 import sim
 from sim.cli import main
-from sim.experiment import ReplicationError
+from sim.experiment import ReplicationError, ReportFailed
+from tests.commands import Command, only_phases_and_interrupted
 from tests.conftest import one_crossing, run_dict
+from tests.test_folders import joint_variant
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,35 +141,85 @@ def test_no_silent_overwrite(tmp_path):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_run_stops_quickly_and_writes_nothing(tmp_path, sig):
+def test_interrupted_run_stops_and_writes_nothing(tmp_path, sig):
+    scenario = ROOT / "scenarios" / "kz_ru_2009_double_control.yaml"
+    with Command("run", scenario, "--out", tmp_path / "res", "--jobs", "2", "--replications", "6", cwd=tmp_path) as cmd:
+        cmd.wait_for("simulating 6 replications of kz_ru_2009_double_control on 2 worker processes")
+        cmd.send(sig)
+        assert cmd.finish() == 130, cmd.stderr
+    assert "interrupted. Nothing was written to" in cmd.stderr
+    assert "run the same command again" in cmd.stderr
+    assert only_phases_and_interrupted(cmd.stderr), cmd.stderr
+    assert list(tmp_path.iterdir()) == []  # neither results nor a half-made folder nor its lock
+
+
+def _failing_report(folder: Path, *args: object) -> Path:
+    raise RuntimeError("the charts caught fire")
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_a_failing_report_keeps_the_results(tmp_path, monkeypatch, command):
+    monkeypatch.setattr("sim.report.run_report", _failing_report)
+    monkeypatch.setattr("sim.report.comparison_report", _failing_report)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(logs))  # where the traceback is kept for a bug report
     out = tmp_path / "res"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "run",
-            str(ROOT / "scenarios" / "kz_ru_2009_double_control.yaml"),
-            "--out",
-            str(out),
-            "--quiet",
-            "--jobs",
-            "2",
-            "--replications",
-            "6",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
+    scenarios = ["scenarios/tutorial_single_crossing.yaml"]
+    if command == "compare":
+        scenarios.append(str(joint_variant(tmp_path / "input")))
+    result = CliRunner().invoke(main, [command, *scenarios, "--out", str(out), "-r", "2", "-d", "0.5", "-q"])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "the report could not be drawn (RuntimeError: the charts caught fire)" in errors[0]
+    assert f"the results are in {out}, and `bordersim report {out}` rebuilds the report" in errors[0]
+    assert "Traceback" not in result.output
+    assert json.loads((out / "manifest.json").read_text())["replications"] == 2
+    assert (out / "comparison.csv" if command == "compare" else out / "summary.csv").exists()
+    assert {p.name for p in tmp_path.iterdir()} == (
+        {"res", "input", "logs"} if command == "compare" else {"res", "logs"}
     )
-    time.sleep(4)
-    proc.send_signal(sig)
-    start = time.monotonic()
-    _, stderr = proc.communicate(timeout=30)
-    assert time.monotonic() - start < 5
-    assert proc.returncode == 130
-    assert "interrupted" in stderr
-    assert "run the same command again" in stderr
-    assert "Traceback" not in stderr
-    assert list(tmp_path.iterdir()) == []  # neither results nor a half-made folder
+    (log,) = logs.iterdir()
+    assert f"(details in {log})" in errors[0]
+    assert "RuntimeError: the charts caught fire" in log.read_text()
+
+
+def test_a_failing_report_raises_after_the_results_are_written(tmp_path, monkeypatch):
+    monkeypatch.setattr("sim.report.run_report", _failing_report)
+    result = run_dict(single(0.5, days="1 d"))
+    with pytest.raises(ReportFailed) as info:
+        result.write(tmp_path / "res")
+    assert info.value.folder == tmp_path / "res"
+    assert (tmp_path / "res" / "records.parquet").exists()
+    assert (tmp_path / "res" / "manifest.json").exists()
+
+
+def test_a_failure_record_that_cannot_be_kept_is_reported(tmp_path):
+    path = _write(tmp_path, single(3.0, days="30 d", limits={"max_in_system": 500}))
+    (tmp_path / "t.failure.json").mkdir()  # something else already has the record's name
+    result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "res"), "--quiet"])
+    assert result.exit_code == 1
+    assert "the run is unstable" in result.output
+    assert f"its record (with the traceback) could not be kept in {tmp_path / 't.failure.json'}" in result.output
+    assert "Is a directory" in result.output
+    assert "reproduce it with --seed 1" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_failure_record_is_not_kept_where_results_became_a_file(tmp_path, monkeypatch):
+    results = tmp_path / "results"
+
+    def broken(self):
+        shutil.rmtree(results)  # the results folder is replaced by a file while the model runs
+        results.write_text("not a folder\n")
+        raise ZeroDivisionError("a bug inside the model")
+
+    monkeypatch.setattr(sim.engine.Engine, "run", broken)
+    out = results / "tutorial"
+    result = CliRunner().invoke(main, ["run", "scenarios/tutorial_single_crossing.yaml", "--out", str(out), "-q"])
+    assert result.exit_code == 1
+    assert "the model failed" in result.output
+    assert f"could not be kept in {results / 'tutorial_single_crossing.failure.json'}: " in result.output
+    assert "Traceback" not in result.output
+    assert results.read_text() == "not a folder\n"
