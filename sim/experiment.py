@@ -36,6 +36,7 @@ from sim.comparison import compare_replications
 from sim.engine import RunawayError, simulate
 from sim.executors import run_tasks
 from sim.loader import scenario_hash
+from sim.memory import check_memory, demand_volume
 from sim.network import Network, compile_network
 from sim.output import ResultsFolder, results_folder, write_csv, write_json, write_parquet
 from sim.scenario import Scenario
@@ -320,6 +321,8 @@ def run(
     (replication r is the same whatever the batch), between its minimum and maximum.
     """
     scenario = with_overrides(scenario, replications, seed, days)
+    most = scenario.replications if precision is None else precision.maximum
+    check_memory([(scenario, min(max(1, jobs), most), most)], jobs)
     wall0 = time.perf_counter()
     count = [0]
 
@@ -451,6 +454,11 @@ def compare(
     seed = baseline.seed if seed is None else seed
     replications = baseline.replications if replications is None else replications
     scenarios = [with_overrides(s, replications, seed, days) for s in [baseline, *others]]
+    # every scenario's replications are held until the comparison is written; at worst the
+    # workers are all busy with the largest scenario
+    largest = max(range(len(scenarios)), key=lambda k: demand_volume(scenarios[k]))
+    busy = [min(max(1, jobs), replications) if k == largest else 0 for k in range(len(scenarios))]
+    check_memory([(s, b, replications) for s, b in zip(scenarios, busy, strict=True)], jobs)
     tasks = [(s, r) for s in scenarios for r in range(replications)]
     done: dict[str, int] = {}
 

@@ -33,6 +33,7 @@ from sim.errors import Problem, ScenarioError
 from sim.executors import run_tasks
 from sim.experiment import with_overrides
 from sim.loader import _validation_problems, read_raw, scenario_hash, validate_data
+from sim.memory import check_memory, demand_volume
 from sim.network import compile_network
 from sim.output import atomic_write, write_csv, write_json
 from sim.scenario import Identifier, Scenario, Strict
@@ -261,6 +262,9 @@ def run_sweep(
 ) -> SweepResult:
     """Run every missing run of the sweep, then write the combined tables."""
     wall0 = time.perf_counter()
+    # runs keep no records: the largest design point, once per worker, is what must fit
+    biggest = max(sweep.scenarios, key=demand_volume)
+    check_memory([(biggest, max(1, jobs), 0)], jobs)
     runs_dir = out / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
     tasks, skipped = [], 0

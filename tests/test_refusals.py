@@ -302,3 +302,41 @@ def test_durations_with_units_bordersim_does_not_know_are_refused():
             parse_duration(text)
     assert parse_duration("90 s") == 1.5
     assert math.isclose(parse_duration("1.5 h"), 90.0)
+
+
+def test_a_run_that_would_not_fit_in_memory_is_refused_before_it_starts(monkeypatch, tmp_path):
+    """Under limits.max_arrivals, but a year of the whole border with 5 replications needs more
+    memory than this machine (here: told it has 4 GiB) can give: refused with the estimate."""
+    import sim.memory
+
+    monkeypatch.setattr(sim.memory, "available_bytes", lambda: 4 * 2**30)
+    scenario = sim.load_scenario(ROOT / "scenarios" / "kz_ru_2011_customs_union.yaml")
+    with pytest.raises(ScenarioError) as info:
+        sim.run(scenario, replications=5, days=365)
+    (problem,) = info.value.problems
+    assert problem.file.endswith("kz_ru_2011_customs_union.yaml")
+    assert "needs about" in problem.message
+    assert "GiB of memory" in problem.message
+    assert "--days" in problem.message
+    # a short run of the same scenario fits
+    assert sim.memory.estimate(scenario, 1, 1).bytes < 4 * 2**30
+
+
+def test_the_memory_estimate_is_an_upper_one():
+    """Measured peak memory of a run stays under the estimate (the figures are rounded up)."""
+    import sim.memory
+
+    code = (
+        "import resource, sim\n"
+        "s = sim.load_scenario('scenarios/kz_ru_2011_customs_union.yaml')\n"
+        "sim.run(s, replications=2, days=4)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=HANG_GUARD)
+    assert proc.returncode == 0, proc.stderr
+    peak = int(proc.stdout.split()[-1])
+    scenario = sim.experiment.with_overrides(
+        sim.load_scenario(ROOT / "scenarios" / "kz_ru_2011_customs_union.yaml"), 2, None, 4
+    )
+    estimate = sim.memory.PROCESS_BASE + sim.memory.estimate(scenario, 1, 2).bytes
+    assert peak < estimate, (peak / 2**20, estimate / 2**20)

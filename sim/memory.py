@@ -1,0 +1,140 @@
+"""How much memory a run will need, estimated before it starts, and whether this machine has it.
+
+A scenario under ``limits.max_arrivals`` can still need more memory than the machine has:
+a run keeps every traveller's record and every visit in memory until its tables are
+written. Running out half-way loses the work and can take the machine down with it, so the
+need is estimated from the expected number of travellers and control steps, and a run that
+would not fit is refused with the figures and what to change.
+
+The per-traveller and per-visit costs were measured here (peak RSS of ``sim.run`` on the
+Kazakhstan–Russia scenario and on ``bench/tandem.yaml`` for 1 and 3 replications, with
+``resource.getrusage``) and rounded up: a replication being simulated holds about 0.5 KB
+per visit, and every finished replication's tables about 1.4 KB per traveller until the
+run's tables are written.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.scenario import Scenario
+
+KB = 1024
+GiB = 2**30
+WORKING_PER_VISIT = 0.5 * KB
+"""Bytes a replication under way holds per visit (draws, route lists, record lists, frames)."""
+HELD_PER_TRAVELLER = 1.4 * KB
+"""Bytes a finished replication's tables hold per traveller until the run's tables are written."""
+PROCESS_BASE = 150 * 2**20
+"""Bytes of a process with bordersim and its libraries loaded."""
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """The expected size of a run and the memory it needs, in bytes."""
+
+    travellers_per_replication: float
+    visits_per_traveller: float
+    bytes: float
+
+    def gib(self) -> float:
+        return self.bytes / GiB
+
+
+def expected_travellers(scenario: Scenario) -> tuple[float, float]:
+    """(travellers, visits) one replication of ``scenario`` draws, on average.
+
+    Visits count every control step a traveller may meet (selection ignored), so the
+    figure is an upper one.
+    """
+    from sim.network import compile_network
+
+    net = compile_network(scenario)
+    days = scenario.horizon / 1440.0
+    travellers = visits = 0.0
+    for source in net.sources:
+        if source.times is not None:
+            n = float(sum(1 for t in source.times if t < scenario.horizon))
+        else:
+            n = float(source.rates_args[0]) * days if source.rates_args else 0.0
+        steps = sum(1 + (p.secondary_pool is not None) for p in (*source.before_zone, *source.after_zone))
+        travellers += n
+        visits += n * steps
+    return travellers, visits
+
+
+def demand_volume(scenario: Scenario) -> float:
+    """Travellers one replication draws, on average, counted from the demand alone (no compiling)."""
+    days = scenario.horizon / 1440.0
+    total = 0.0
+    for d in scenario.demand:
+        directions = 2 if d.direction == "both" else 1
+        total += directions * (d.daily * days if d.daily is not None else len(d.times or []))
+    return total
+
+
+def estimate(scenario: Scenario, busy: int, kept: int) -> MemoryEstimate:
+    """Memory for ``busy`` replications of ``scenario`` under way at once, and ``kept`` finished ones held.
+
+    A run keeps every replication's tables until it writes them (``kept`` = replications);
+    a sweep drops each run's records once its KPIs are taken (``kept`` = 0). Replications
+    under way in worker processes each bring a process of their own.
+    """
+    travellers, visits = expected_travellers(scenario)
+    working = busy * visits * WORKING_PER_VISIT + (busy * PROCESS_BASE if busy > 1 else 0)
+    per_traveller = visits / travellers if travellers else 0.0
+    return MemoryEstimate(travellers, per_traveller, working + kept * travellers * HELD_PER_TRAVELLER)
+
+
+def available_bytes() -> float:
+    """Memory this process may still use: the system's available memory, within a container's limit."""
+    available = math.inf
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                available = float(line.split()[1]) * KB
+                break
+    except OSError:
+        pass
+    if math.isinf(available):
+        try:
+            available = float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            return math.inf
+    cgroup = Path("/sys/fs/cgroup")
+    try:
+        limit = (cgroup / "memory.max").read_text().strip()
+        if limit != "max":
+            used = float((cgroup / "memory.current").read_text().strip())
+            available = min(available, float(limit) - used)
+    except (OSError, ValueError):
+        pass
+    return available
+
+
+def check_memory(parts: list[tuple[Scenario, int, int]], jobs: int) -> None:
+    """Refuse, before any work, a run that would not fit in memory: ``ScenarioError`` with the figures.
+
+    ``parts`` are (scenario, replications under way at once, replications held) for every
+    scenario the command runs.
+    """
+    estimates = [estimate(s, busy, kept) for s, busy, kept in parts]
+    need = PROCESS_BASE + sum(e.bytes for e in estimates)
+    have = available_bytes()
+    if need <= have:
+        return
+    from sim.errors import Problem, ScenarioError
+
+    biggest, scenario = max(zip(estimates, [p[0] for p in parts], strict=True), key=lambda x: x[0].bytes)
+    # the scenario's own file: the last YAML file of its extends chain (catalogues come after)
+    file = next((f for f in reversed(scenario.resolved_from) if not f.endswith(".csv")), scenario.name)
+    message = (
+        f"this run needs about {need / GiB:.1f} GiB of memory, more than the {have / GiB:.1f} GiB this machine "
+        f"has available (estimated before starting: {biggest.travellers_per_replication:,.0f} travellers per "
+        f"replication of {scenario.name}, about {biggest.visits_per_traveller:.1f} controls each, with "
+        f"{jobs} worker process(es)); shorten the horizon (--days), run fewer replications or fewer --jobs"
+    )
+    raise ScenarioError([Problem(file, None, "", message)])
