@@ -40,7 +40,32 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a text cell as a formula (OWASP's list for CSV injection)."""
+INERT = "'"
+"""Put before such a cell's text, as spreadsheets themselves mark text; also before text that
+starts with it, so that reading the file back (``inert_text`` undone) gives exactly what was written."""
+
+
+def inert_text(value: object) -> object:
+    """A text cell no spreadsheet runs as a formula: ``=cmd|' /C calc'!A0`` is written ``'=cmd|...``."""
+    if isinstance(value, str) and value.startswith((*FORMULA_STARTS, INERT)):
+        return INERT + value
+    return value
+
+
+def live_text(value: object) -> object:
+    """The text ``inert_text`` was given (for reading a table bordersim wrote)."""
+    if isinstance(value, str) and value.startswith(INERT):
+        return value[len(INERT) :]
+    return value
+
+
 def write_csv(path: Path, df: pd.DataFrame) -> None:
+    """A table as CSV, numbers at 6 significant digits; text cells never read as spreadsheet formulas."""
+    text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+    if text:
+        df = df.assign(**{c: df[c].map(inert_text) for c in text})
     atomic_write(path, lambda p: df.to_csv(p, index=False, float_format="%.6g"))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from sim.output import live_text
 from sim.reading import ReadError, read_bytes
 from sim.units import MAX_DURATION
 
@@ -198,7 +199,7 @@ def read_csv_table(path: Path, columns: Columns) -> pd.DataFrame:
         raise ReportError(f"{path}: not a CSV table ({_reason(exc)})") from None
     df = _checked(path, df, columns)
     for col in columns.text:
-        df[col] = df[col].fillna("")
+        df[col] = df[col].fillna("").map(live_text)
     return df
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import html
 import json
 import os
 import shutil
@@ -451,3 +452,46 @@ def test_interrupting_a_comparison_report_stops_its_workers(good_comparison, tmp
     for pid in workers:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+1+1", "-2-2", "@SUM(1)", "'=already marked"]
+
+
+def test_csv_outputs_carry_no_spreadsheet_formula(tmp_path):
+    """Text a spreadsheet would run (=, +, -, @ first) is written with a leading ' and read back as it was."""
+    data = one_crossing(
+        {"border_control": {"per_vehicle": "2 min"}},
+        "customs_union",
+        {"border_control": 2},
+        {"border_control": 2},
+        demand=[{"crossing": "x", "flow": "truck", "direction": "a_to_b", "daily": 100}],
+        name=FORMULAS[0],
+    )
+    data["crossings"][0]["sides"]["a"].update(name=FORMULAS[1], region=FORMULAS[2])
+    data["crossings"][0]["sides"]["b"].update(name=FORMULAS[3], region=FORMULAS[4])
+    data.update(horizon="1 d", warmup="2 h")
+    sim.run(sim.scenario_from_dict(data)).write(tmp_path / "run")
+    for table in ("crossings", "summary", "stages", "replications"):
+        with open(tmp_path / "run" / f"{table}.csv", newline="") as fh:
+            for row in csv.reader(fh):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "@")), (table, cell)
+                    assert not cell.startswith("-") or _is_number(cell), (table, cell)
+    with open(tmp_path / "run" / "crossings.csv", newline="") as fh:
+        row = next(csv.DictReader(fh))
+    assert row["name"] == "'" + FORMULAS[0]
+    assert row["region_a"] == "'" + FORMULAS[2]
+    assert row["region_b"] == "'" + FORMULAS[4]
+    # read back, the names are what the scenario said, and the report shows them so
+    back = RunFolder.read(tmp_path / "run").crossings.iloc[0]
+    assert back["name"] == FORMULAS[0]
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert html.escape(FORMULAS[0], quote=True) in page
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
