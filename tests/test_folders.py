@@ -44,9 +44,9 @@ def joint_variant(folder: Path) -> Path:
 
 def test_a_second_run_into_the_same_folder_is_refused_at_once(tmp_path):
     out = tmp_path / "res"
-    # long enough to be still running when the second one starts: it is interrupted below
-    with Command("run", TUTORIAL, "--out", out, "-r", "50", "-d", "365", cwd=tmp_path) as first:
-        first.wait_for("simulating 50 replications")
+    # long enough (a minute or more) to be still running when the second one starts; interrupted below
+    with Command("run", TUTORIAL, "--out", out, "-r", "3", "-d", "300", cwd=tmp_path) as first:
+        first.wait_for("simulating 3 replications")
         code, output = run("run", TUTORIAL, "--out", out, *QUICK)
         assert code == 2
         assert f"error: {out} is being written by another bordersim command" in output

@@ -38,8 +38,8 @@ def test_workers_die_with_the_main_process(tmp_path):
 
 def test_a_killed_runs_folder_is_cleaned_by_the_next_run(tmp_path):
     out = tmp_path / "res"
-    with Command("run", TUTORIAL, "-r", "50", "-d", "365", "--out", out, cwd=tmp_path) as cmd:
-        cmd.wait_for("simulating 50 replications")
+    with Command("run", TUTORIAL, "-r", "3", "-d", "300", "--out", out, cwd=tmp_path) as cmd:
+        cmd.wait_for("simulating 3 replications")
         cmd.send(signal.SIGKILL)
         cmd.finish()
     assert f".res.partial-{cmd.pid}" in [p.name for p in tmp_path.iterdir()]
