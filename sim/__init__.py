@@ -11,19 +11,19 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from sim.errors import Problem, ScenarioError
-    from sim.experiment import RunResult, run
-    from sim.loader import load_scenario, scenario_from_dict
-    from sim.scenario import Scenario
+    from sim.experiments.run import RunResult, run
+    from sim.scenario.errors import Problem, ScenarioError
+    from sim.scenario.loader import load_scenario, scenario_from_dict
+    from sim.scenario.schema import Scenario
 
 _EXPORTS = {
-    "Problem": "sim.errors",
-    "ScenarioError": "sim.errors",
-    "RunResult": "sim.experiment",
-    "run": "sim.experiment",
-    "load_scenario": "sim.loader",
-    "scenario_from_dict": "sim.loader",
-    "Scenario": "sim.scenario",
+    "Problem": "sim.scenario.errors",
+    "ScenarioError": "sim.scenario.errors",
+    "RunResult": "sim.experiments.run",
+    "run": "sim.experiments.run",
+    "load_scenario": "sim.scenario.loader",
+    "scenario_from_dict": "sim.scenario.loader",
+    "Scenario": "sim.scenario.schema",
 }
 
 __all__ = [
@@ -45,7 +45,7 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value
         return value
-    if name in ("experiment", "loader", "scenario", "engine", "analysis", "network"):
+    if name in ("scenario", "model", "engine", "analysis", "outputs", "experiments", "validation"):
         import importlib
 
         return importlib.import_module(f"sim.{name}")

@@ -105,11 +105,11 @@ from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 
 from sim import __version__  # noqa: E402
-from sim.errors import Problem, ScenarioError  # noqa: E402
+from sim.scenario.errors import Problem, ScenarioError  # noqa: E402
 
 if TYPE_CHECKING:
-    from sim.experiment import ReplicationError
-    from sim.output import ResultsFolder
+    from sim.experiments.run import ReplicationError
+    from sim.outputs.files import ResultsFolder
 
 EXIT_BAD_INPUT = 2
 err_console = Console(stderr=True)
@@ -155,8 +155,8 @@ def _report_error(ctx: click.Context, err: Exception) -> int:
     if isinstance(err, ScenarioError):
         _report_problems(err.problems)
         return EXIT_BAD_INPUT
-    from sim.experiment import ReplicationError, ReportFailed
-    from sim.output import OutputError
+    from sim.experiments.run import ReplicationError, ReportFailed
+    from sim.outputs.files import OutputError
 
     if isinstance(err, OutputError):
         click.echo(f"error: {err}", err=True)
@@ -188,7 +188,7 @@ def _report_internal(err: Exception) -> None:
 
 def _report_failure(ctx: click.Context, err: ReplicationError) -> None:
     """Say which replication failed, with the seed to reproduce it, and keep its record if it can be kept."""
-    from sim.output import reason, write_json
+    from sim.outputs.files import reason, write_json
 
     what = "the run is unstable" if err.unstable else "the model failed"
     click.echo(f"error: {what}: {err}", err=True)
@@ -216,7 +216,7 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
     """Check scenario files; exit 0 when all are valid, 2 otherwise."""
-    from sim.loader import load_scenario
+    from sim.scenario.loader import load_scenario
 
     problems: list[Problem] = []
     for f in files:
@@ -235,13 +235,13 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Write the schema here instead of printing it.")
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of scenario files."""
-    from sim.scenario import Scenario
+    from sim.scenario.schema import Scenario
 
     text = json.dumps(Scenario.model_json_schema(mode="validation"), indent=2)
     if out is None:
         click.echo(text)
     else:
-        from sim.output import write_text
+        from sim.outputs.files import write_text
 
         write_text(out, text + "\n")
 
@@ -345,7 +345,7 @@ def run_cmd(
 ) -> None:
     """Run a scenario's replications and write summary, stages, records, manifest and report."""
     import sim
-    from sim.experiment import Precision
+    from sim.experiments.run import Precision
 
     say = _announcer(quiet)
     scenario = sim.load_scenario(scenario_file)
@@ -439,7 +439,7 @@ def _where(jobs: int, backend: str, scheduler: str | None, tasks: int) -> str:
 
 def _reserve(folder: Path, overwrite: bool, inputs: Iterable[str | Path], report: bool) -> ResultsFolder:
     """Claim the results folder before any work, hold it until the command ends, and say what an interrupt keeps."""
-    from sim.output import ResultsFolder
+    from sim.outputs.files import ResultsFolder
 
     ctx = click.get_current_context()
     target = ctx.with_resource(ResultsFolder(folder, overwrite, inputs))
@@ -457,7 +457,7 @@ def _reserve(folder: Path, overwrite: bool, inputs: Iterable[str | Path], report
 
 def _check_sweep_folder(folder: Path) -> None:
     """Refuse at once a sweep folder that cannot be written, or an existing folder holding something else."""
-    from sim.output import OutputError, check_place, reason
+    from sim.outputs.files import OutputError, check_place, reason
 
     place = folder.resolve()
     check_place(place, str(folder))
@@ -513,9 +513,9 @@ def compare_cmd(
     scheduler: str | None,
 ) -> None:
     """Compare scenarios against a baseline with common random numbers and paired 95% intervals."""
-    from sim.errors import ScenarioError
-    from sim.experiment import compare
-    from sim.loader import load_scenario
+    from sim.experiments.run import compare
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.loader import load_scenario
 
     say = _announcer(quiet)
     scenarios, problems = [], []
@@ -597,7 +597,7 @@ def _print_comparison(result) -> None:  # noqa: ANN001 - ComparisonResult, impor
 @click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
 def report_cmd(folder: Path, jobs: int) -> None:
     """Rebuild the charts and report.html of a results folder from its files."""
-    from sim.report import ReportError, build_report
+    from sim.outputs.report import ReportError, build_report
 
     try:
         out = build_report(folder, jobs)
@@ -616,7 +616,7 @@ def report_cmd(folder: Path, jobs: int) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no line as each phase begins.")
 def sweep_cmd(sweep_file: Path, out: Path | None, jobs: int, backend: str, scheduler: str | None, quiet: bool) -> None:
     """Run a parameter sweep; rerunning it resumes, skipping runs already finished."""
-    from sim.sweep import load_sweep, run_sweep
+    from sim.experiments.sweep import load_sweep, run_sweep
 
     say = _announcer(quiet)
     sweep = load_sweep(sweep_file)
@@ -669,7 +669,7 @@ def warmup_cmd(
 ) -> None:
     """Suggest a warm-up: the MSER-5 truncation point of the wait series (run from empty)."""
     import sim
-    from sim.warmup import mser5
+    from sim.analysis.warmup import mser5
 
     scenario = sim.load_scenario(scenario_file)
     scenario = scenario.model_copy(update={"warmup": 0.0})
@@ -698,7 +698,7 @@ def warmup_cmd(
 @click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
 def validate_model_cmd(full: bool, out: Path, jobs: int) -> None:
     """Check the model against queueing theory and write the evidence as a markdown table."""
-    from sim.validation import main as validation_main
+    from sim.validation.checks import main as validation_main
 
     args = ["--out", str(out), "--jobs", str(jobs)] + (["--full"] if full else [])
     sys.exit(validation_main(args))

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 import sim
-from sim.errors import Problem, ScenarioError
+from sim.scenario.errors import Problem, ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "bad_scenarios"

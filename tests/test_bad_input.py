@@ -12,7 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 import sim
-from sim.errors import ScenarioError
+from sim.scenario.errors import ScenarioError
 
 TUTORIAL = Path("scenarios/tutorial_single_crossing.yaml")
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
-from sim.distributions import DISTRIBUTIONS, Distribution
+from sim.scenario.distributions import DISTRIBUTIONS, Distribution
 
 N = 400_000
 Z = 5.0

@@ -15,10 +15,10 @@ import pytest
 from ruamel.yaml import YAML
 
 import sim
-from sim.comparison import unpaired_halfwidth
-from sim.experiment import Precision, compare
-from sim.sweep import SweepSpec, design_points, load_sweep, run_sweep
-from sim.warmup import mser
+from sim.analysis.comparison import unpaired_halfwidth
+from sim.analysis.warmup import mser
+from sim.experiments.run import Precision, compare
+from sim.experiments.sweep import SweepSpec, design_points, load_sweep, run_sweep
 from tests.commands import HANG_GUARD_S, Command, only_phases_and_interrupted
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.network import compile_network
+from sim.model.compile import compile_network
 from tests.conftest import one_crossing, run_dict
 
 ROOT = Path(__file__).resolve().parent.parent

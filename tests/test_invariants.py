@@ -309,9 +309,7 @@ def check_arrivals_in_hours(data, rec: pd.DataFrame) -> None:
     """
     hours = data["crossings"][0]["hours"]
     for (direction, flow), group in rec.groupby(["direction", "flow"], observed=True):
-        entries = [
-            d for d in data["demand"] if d["flow"] == flow and d.get("direction", "both") in (direction, "both")
-        ]
+        entries = [d for d in data["demand"] if d["flow"] == flow and d.get("direction", "both") in (direction, "both")]
         if entries and all("daily" in d and d.get("during_hours", True) for d in entries):
             t = group["arrival_min"].to_numpy(dtype=float)
             assert is_open(hours, t).all(), (direction, flow, hours, t[~is_open(hours, t)][:5])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.experiment import compare
+from sim.experiments.run import compare
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "scenarios" / "data" / "kz_ru_crossings.csv"

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.analysis import SUMMARY_COLUMNS
-from sim.loader import scenario_hash
-from sim.output import atomic_write
+import sim.engine.core
+import sim.experiments.run
+from sim.analysis.kpis import SUMMARY_COLUMNS
+from sim.outputs.files import atomic_write
+from sim.scenario.loader import scenario_hash
 
 SHIPPED = (
     "tutorial_single_crossing.yaml",
@@ -84,7 +86,7 @@ def test_run_command_writes_every_file(tmp_path):
     assert manifest["entities"] == len(records)
     assert manifest["entities_per_second"] > 0
     s = sim.load_scenario("scenarios/tutorial_single_crossing.yaml")
-    s2 = sim.experiment.with_overrides(s, replications=2, seed=99, days=2)
+    s2 = sim.experiments.run.with_overrides(s, replications=2, seed=99, days=2)
     assert manifest["scenario_sha256"] == scenario_hash(s2)
     assert not list(out.glob("*.part"))
 

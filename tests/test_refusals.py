@@ -19,9 +19,11 @@ import pytest
 from ruamel.yaml import YAML
 
 import sim
-from sim.errors import ScenarioError
-from sim.loader import MAX_CSV_BYTES, MAX_YAML_BYTES, read_raw
-from sim.units import parse_duration
+import sim.engine.core
+import sim.experiments.run
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import MAX_CSV_BYTES, MAX_YAML_BYTES, read_raw
+from sim.scenario.units import parse_duration
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "bad_scenarios" / "helpers" / "small.yaml"
@@ -180,7 +182,7 @@ def try_extreme(data: dict[str, Any]) -> str:
         return "refused" if err.problems else "refused without a problem"
     try:
         result = sim.run(scenario)
-    except sim.experiment.ReplicationError as err:
+    except sim.experiments.run.ReplicationError as err:
         return "stopped" if err.unstable else f"model failure: {err}"
     sane(result)
     return "ran"
@@ -251,9 +253,7 @@ def test_a_key_with_a_newline_cannot_forge_a_message(tmp_path):
 
 
 def test_csv_rows_after_a_quoted_newline_are_reported_at_their_line(tmp_path):
-    (tmp_path / "c.csv").write_text(
-        'id,category,name\nnorth,multilateral,"Two-line\nname"\nsouth,nonsense,South\n'
-    )
+    (tmp_path / "c.csv").write_text('id,category,name\nnorth,multilateral,"Two-line\nname"\nsouth,nonsense,South\n')
     (tmp_path / "s.yaml").write_text(f"extends: {SMALL}\ncrossings: []\ncrossings_csv: c.csv\n")
     with pytest.raises(ScenarioError) as info:
         sim.load_scenario(tmp_path / "s.yaml")
@@ -307,9 +307,9 @@ def test_durations_with_units_bordersim_does_not_know_are_refused():
 def test_a_run_that_would_not_fit_in_memory_is_refused_before_it_starts(monkeypatch, tmp_path):
     """Under limits.max_arrivals, but a year of the whole border with 5 replications needs more
     memory than this machine (here: told it has 4 GiB) can give: refused with the estimate."""
-    import sim.memory
+    import sim.experiments.memory
 
-    monkeypatch.setattr(sim.memory, "available_bytes", lambda: 4 * 2**30)
+    monkeypatch.setattr(sim.experiments.memory, "available_bytes", lambda: 4 * 2**30)
     scenario = sim.load_scenario(ROOT / "scenarios" / "kz_ru_2011_customs_union.yaml")
     with pytest.raises(ScenarioError) as info:
         sim.run(scenario, replications=5, days=365)
@@ -319,19 +319,19 @@ def test_a_run_that_would_not_fit_in_memory_is_refused_before_it_starts(monkeypa
     assert "GiB of memory" in problem.message
     assert "--days" in problem.message
     # a short run of the same scenario fits
-    assert sim.memory.estimate(scenario, 1, 1).bytes < 4 * 2**30
+    assert sim.experiments.memory.estimate(scenario, 1, 1).bytes < 4 * 2**30
 
 
 def test_the_memory_estimate_counts_travellers_and_controls_as_a_run_does():
     """What the estimate multiplies its per-traveller and per-visit costs by: the expected travellers
     (the run's count within Poisson noise) and an upper count of controls per traveller."""
-    import sim.memory
+    import sim.experiments.memory
 
-    scenario = sim.experiment.with_overrides(
+    scenario = sim.experiments.run.with_overrides(
         sim.load_scenario(ROOT / "scenarios" / "kz_ru_2011_customs_union.yaml"), 1, None, 4
     )
-    travellers, visits = sim.memory.expected_travellers(scenario)
+    travellers, visits = sim.experiments.memory.expected_travellers(scenario)
     result = sim.run(scenario)
     assert abs(len(result.records) - travellers) < 5 * travellers**0.5
     assert len(result.visits) <= visits * 1.01
-    assert sim.memory.demand_volume(scenario) == pytest.approx(travellers)
+    assert sim.experiments.memory.demand_volume(scenario) == pytest.approx(travellers)

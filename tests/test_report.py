@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import charts
-from sim.experiment import compare
-from sim.report import RunFolder, build_report
-from sim.scenario import RegimeChoice
+from sim.experiments.run import compare
+from sim.outputs import charts
+from sim.outputs.report import RunFolder, build_report
+from sim.scenario.schema import RegimeChoice
 from tests.conftest import one_crossing
 
 REGIMES = ["customs_union", "double_control", "joint_control"]

@@ -28,10 +28,10 @@ from click.testing import CliRunner
 from matplotlib.text import Text
 
 import sim
-from sim import charts
 from sim.cli import main
-from sim.experiment import compare
-from sim.report import RunFolder
+from sim.experiments.run import compare
+from sim.outputs import charts
+from sim.outputs.report import RunFolder
 from tests.conftest import one_crossing
 from tests.test_report import _chromium
 
@@ -410,7 +410,7 @@ import sys
 import threading
 from pathlib import Path
 
-import sim.report
+import sim.outputs.report
 
 
 def blocked(path):
@@ -419,8 +419,8 @@ def blocked(path):
 
 
 if __name__ == "__main__":
-    sim.report.run_report = blocked
-    sim.report.comparison_report(Path(sys.argv[1]), jobs=2)
+    sim.outputs.report.run_report = blocked
+    sim.outputs.report.comparison_report(Path(sys.argv[1]), jobs=2)
 """
 
 

@@ -12,8 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 import sim
+import sim.engine.core
+import sim.experiments.run
 from sim.cli import main
-from sim.experiment import ReplicationError, ReportFailed
+from sim.experiments.run import ReplicationError, ReportFailed
 from tests.commands import Command, only_phases_and_interrupted
 from tests.conftest import one_crossing, run_dict
 from tests.test_folders import joint_variant
@@ -100,7 +102,7 @@ def test_cli_reports_a_model_failure_with_its_seed(tmp_path, monkeypatch):
     def broken(self):
         raise ZeroDivisionError("a bug inside the model")
 
-    monkeypatch.setattr(sim.engine.Engine, "run", broken)
+    monkeypatch.setattr(sim.engine.core.Engine, "run", broken)
     out = tmp_path / "res"
     result = CliRunner().invoke(
         main, ["run", "scenarios/tutorial_single_crossing.yaml", "--out", str(out), "--quiet", "--seed", "77"]
@@ -159,8 +161,8 @@ def _failing_report(folder: Path, *args: object) -> Path:
 
 @pytest.mark.parametrize("command", ["run", "compare"])
 def test_a_failing_report_keeps_the_results(tmp_path, monkeypatch, command):
-    monkeypatch.setattr("sim.report.run_report", _failing_report)
-    monkeypatch.setattr("sim.report.comparison_report", _failing_report)
+    monkeypatch.setattr("sim.outputs.report.run_report", _failing_report)
+    monkeypatch.setattr("sim.outputs.report.comparison_report", _failing_report)
     logs = tmp_path / "logs"
     logs.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(logs))  # where the traceback is kept for a bug report
@@ -186,7 +188,7 @@ def test_a_failing_report_keeps_the_results(tmp_path, monkeypatch, command):
 
 
 def test_a_failing_report_raises_after_the_results_are_written(tmp_path, monkeypatch):
-    monkeypatch.setattr("sim.report.run_report", _failing_report)
+    monkeypatch.setattr("sim.outputs.report.run_report", _failing_report)
     result = run_dict(single(0.5, days="1 d"))
     with pytest.raises(ReportFailed) as info:
         result.write(tmp_path / "res")
@@ -215,7 +217,7 @@ def test_a_failure_record_is_not_kept_where_results_became_a_file(tmp_path, monk
         results.write_text("not a folder\n")
         raise ZeroDivisionError("a bug inside the model")
 
-    monkeypatch.setattr(sim.engine.Engine, "run", broken)
+    monkeypatch.setattr(sim.engine.core.Engine, "run", broken)
     out = results / "tutorial"
     result = CliRunner().invoke(main, ["run", "scenarios/tutorial_single_crossing.yaml", "--out", str(out), "-q"])
     assert result.exit_code == 1

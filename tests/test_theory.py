@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.engine import simulate
-from sim.network import compile_network
+from sim.engine.core import simulate
+from sim.model.compile import compile_network
 from tests.conftest import one_crossing, run_dict
 
 

@@ -13,9 +13,9 @@ import math
 import numpy as np
 import pytest
 
-import sim.validation as validation
-from sim.recursion import TOLERANCE as TOL
-from sim.recursion import kiefer_wolfowitz, replay_checks, through_stage
+import sim.validation.checks as validation
+from sim.validation.recursion import TOLERANCE as TOL
+from sim.validation.recursion import kiefer_wolfowitz, replay_checks, through_stage
 from tests.conftest import one_crossing, run_dict
 
 

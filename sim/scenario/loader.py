@@ -24,13 +24,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedOrderedMap, CommentedSeq, CommentedSet, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from sim.consistency import check_scenario
-from sim.distributions import DISTRIBUTIONS
-from sim.errors import Problem, ScenarioError, format_path
-from sim.reading import MiB, ReadError, read_bytes
-from sim.recovery import salvage
-from sim.scenario import LANES_PATTERN, Scenario
-from sim.units import MAX_DURATION
+from sim.scenario.checks import check_scenario
+from sim.scenario.distributions import DISTRIBUTIONS
+from sim.scenario.errors import Problem, ScenarioError, format_path
+from sim.scenario.reading import MiB, ReadError, read_bytes
+from sim.scenario.recovery import salvage
+from sim.scenario.schema import LANES_PATTERN, Scenario
+from sim.scenario.units import MAX_DURATION
 
 Loc = tuple[Any, ...]
 Positions = dict[Loc, tuple[str, int | None]]
@@ -690,8 +690,8 @@ def _known_keys() -> dict[Loc, Iterable[str]]:
     """Field names per (index-free) location, and of every part (``*``) for other places."""
     from pydantic import BaseModel
 
-    from sim import distributions as d
-    from sim import scenario as s
+    from sim.scenario import distributions as d
+    from sim.scenario import schema as s
 
     def names(model: type[BaseModel]) -> list[str]:
         return [f.alias or n for n, f in model.model_fields.items()]

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from sim.units import parse_duration
+from sim.scenario.units import parse_duration
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """A time in minutes; scenario files may write ``"90 s"``, ``"2 min"``, ``"1.5 h"``."""

@@ -1,7 +1,7 @@
 """The scenario: validated data describing a border, its traffic and its control regime.
 
 Everything a model run needs is here and nothing else: the model reads a ``Scenario`` and
-trusts it, so every check happens once, at the edge (see ``sim.loader``).
+trusts it, so every check happens once, at the edge (see ``sim.scenario.loader``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from sim.distributions import Constant, Distribution, NonNegDuration, PosDuration, Weight
-from sim.units import parse_clock
+from sim.scenario.distributions import Constant, Distribution, NonNegDuration, PosDuration, Weight
+from sim.scenario.units import parse_clock
 
 Category = Literal["multilateral", "bilateral", "simplified"]
 Mode = Literal["road", "rail", "river"]

@@ -5,7 +5,7 @@ rebuilds it any time): what was run and why it can be trusted (the STRESS-DES re
 items), a headline table, charts, per-crossing tables and the scenario's assumptions. Images
 are embedded, so the page opens anywhere, offline.
 
-Every file is read through ``sim.results``, where any problem becomes a ``ReportError``
+Every file is read through ``sim.outputs.results``, where any problem becomes a ``ReportError``
 naming the file. Names in the results are free text from the scenario: the page escapes all
 text except the markup this module builds itself (``Html``).
 """
@@ -25,10 +25,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim import charts
-from sim.executors import run_tasks
-from sim.output import atomic_write, write_text
-from sim.results import (
+from sim.experiments.executors import run_tasks
+from sim.outputs import charts
+from sim.outputs.files import atomic_write, write_text
+from sim.outputs.results import (
     COMPARISON_COLUMNS,
     COMPARISON_MANIFEST,
     ReportError,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario import Crossing
-from sim.staffing import open_fraction_by_hour, open_mask
-from sim.units import MINUTES_PER_HOUR
+from sim.model.staffing import open_fraction_by_hour, open_mask
+from sim.scenario.schema import Crossing
+from sim.scenario.units import MINUTES_PER_HOUR
 
 
 def hourly_rates(

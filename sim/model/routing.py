@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sim.scenario import Crossing, Scenario, Side
+from sim.scenario.schema import Crossing, Scenario, Side
 
 SHARED_POOL = "all"
 

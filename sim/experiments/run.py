@@ -20,7 +20,8 @@ import pandas as pd
 import simpy
 
 from sim import __version__
-from sim.analysis import (
+from sim.analysis.comparison import compare_replications
+from sim.analysis.kpis import (
     add_notes,
     all_groups,
     ci95_halfwidth,
@@ -32,14 +33,13 @@ from sim.analysis import (
     visit_frame,
     with_totals,
 )
-from sim.comparison import compare_replications
-from sim.engine import RunawayError, simulate
-from sim.executors import run_tasks
-from sim.loader import scenario_hash
-from sim.memory import check_memory, demand_volume
-from sim.network import Network, compile_network
-from sim.output import ResultsFolder, results_folder, write_csv, write_json, write_parquet
-from sim.scenario import Scenario
+from sim.engine.core import RunawayError, simulate
+from sim.experiments.executors import run_tasks
+from sim.experiments.memory import check_memory, demand_volume
+from sim.model.compile import Network, compile_network
+from sim.outputs.files import ResultsFolder, results_folder, write_csv, write_json, write_parquet
+from sim.scenario.loader import scenario_hash
+from sim.scenario.schema import Scenario
 
 
 @dataclass
@@ -76,7 +76,7 @@ class RunResult:
 
     def draw_report(self, folder: str | Path) -> Path:
         """Draw the charts and ``report.html`` of this run's written results folder."""
-        from sim.report import run_report
+        from sim.outputs.report import run_report
 
         return _drawn(Path(folder), run_report)
 
@@ -416,7 +416,7 @@ class ComparisonResult:
 
     def draw_report(self, folder: str | Path) -> Path:
         """Draw the comparison's charts and ``report.html``, and each scenario's own, into its written folder."""
-        from sim.report import comparison_report
+        from sim.outputs.report import comparison_report
 
         return _drawn(Path(folder), comparison_report, self.manifest.get("jobs", 1))
 
@@ -441,7 +441,7 @@ def compare(
     names = [baseline.name, *(o.name for o in others)]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        from sim.errors import Problem, ScenarioError
+        from sim.scenario.errors import Problem, ScenarioError
 
         raise ScenarioError(
             [

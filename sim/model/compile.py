@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.routing import SHARED_POOL, PoolRef, Step, build_route, pool_capacity_by_hour
-from sim.scenario import DIRECTIONS, WEEKDAYS, ControlStage, Crossing, Scenario
-from sim.staffing import capacity_schedule
+from sim.model.routing import SHARED_POOL, PoolRef, Step, build_route, pool_capacity_by_hour
+from sim.model.staffing import capacity_schedule
+from sim.scenario.schema import DIRECTIONS, WEEKDAYS, ControlStage, Crossing, Scenario
 
 UNLIMITED = 10**9
 """Capacity of a secondary inspection area with no stated limit: a pure delay."""

@@ -20,11 +20,11 @@ import simpy
 from simpy.core import NORMAL, URGENT
 from simpy.events import Event
 
-from sim.arrivals import arrival_times, follow_opening_hours, hour_edges, hourly_rates
-from sim.network import Network, Source, StepPlan
-from sim.randomness import stream
-from sim.records import ReplicationRecords
-from sim.scenario import MAX_OCCUPANCY
+from sim.engine.records import ReplicationRecords
+from sim.engine.streams import stream
+from sim.model.arrivals import arrival_times, follow_opening_hours, hour_edges, hourly_rates
+from sim.model.compile import Network, Source, StepPlan
+from sim.scenario.schema import MAX_OCCUPANCY
 
 _NAN = float("nan")
 

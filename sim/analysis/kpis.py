@@ -13,9 +13,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.network import UNLIMITED, Network
-from sim.records import ReplicationRecords
-from sim.staffing import available_server_minutes
+from sim.engine.records import ReplicationRecords
+from sim.model.compile import UNLIMITED, Network
+from sim.model.staffing import available_server_minutes
 
 ALL = "ALL"
 KEYS = ["crossing", "direction", "flow"]

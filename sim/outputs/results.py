@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from sim.output import live_text
-from sim.reading import ReadError, read_bytes
-from sim.units import MAX_DURATION
+from sim.outputs.files import live_text
+from sim.scenario.reading import ReadError, read_bytes
+from sim.scenario.units import MAX_DURATION
 
 MANIFEST_MAX_BYTES = 16 * 2**20
 TABLE_MAX_BYTES = 4 * 2**30

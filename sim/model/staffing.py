@@ -11,8 +11,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from sim.scenario import WEEKDAYS, Crossing
-from sim.units import MINUTES_PER_DAY, parse_clock
+from sim.scenario.schema import WEEKDAYS, Crossing
+from sim.scenario.units import MINUTES_PER_DAY, parse_clock
 
 
 def _open_mask(

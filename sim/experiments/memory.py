@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.scenario import Scenario
+from sim.scenario.schema import Scenario
 
 KB = 1024
 GiB = 2**30
@@ -52,7 +52,7 @@ def expected_travellers(scenario: Scenario) -> tuple[float, float]:
     Visits count every control step a traveller may meet (selection ignored), so the
     figure is an upper one.
     """
-    from sim.network import compile_network
+    from sim.model.compile import compile_network
 
     net = compile_network(scenario)
     days = scenario.horizon / 1440.0
@@ -128,7 +128,7 @@ def check_memory(parts: list[tuple[Scenario, int, int]], jobs: int) -> None:
     have = available_bytes()
     if need <= have:
         return
-    from sim.errors import Problem, ScenarioError
+    from sim.scenario.errors import Problem, ScenarioError
 
     biggest, scenario = max(zip(estimates, [p[0] for p in parts], strict=True), key=lambda x: x[0].bytes)
     # the scenario's own file: the last YAML file of its extends chain (catalogues come after)

@@ -89,11 +89,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.recursion import ExactCheck, replay_checks
-from sim.recursion import markdown as recursion_markdown
+from sim.validation.recursion import ExactCheck, replay_checks
+from sim.validation.recursion import markdown as recursion_markdown
 
 if TYPE_CHECKING:
-    from sim.experiment import RunResult
+    from sim.experiments.run import RunResult
 
 LEVEL = 0.99
 """Confidence level of every interval (two-sided Student t over replications)."""
@@ -528,7 +528,7 @@ PK_CASES = (
 
 
 def _pk_experiments() -> list[Experiment]:
-    from sim.scenario import ControlStage
+    from sim.scenario.schema import ControlStage
 
     fast = {"md1": RunSize(8, 1, 6), "mg1_gamma_cv2": RunSize(8, 1, 10)}
     full = {"mg1_gamma_cv2": RunSize(20, 1, 30), "mg1_lognormal_cv2": RunSize(20, 1, 60)}

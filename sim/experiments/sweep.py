@@ -27,16 +27,16 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from sim.analysis import KEYS, KPIS, all_groups, replication_kpis, traveller_frame
-from sim.engine import simulate
-from sim.errors import Problem, ScenarioError
-from sim.executors import run_tasks
-from sim.experiment import with_overrides
-from sim.loader import _validation_problems, read_raw, scenario_hash, validate_data
-from sim.memory import check_memory, demand_volume
-from sim.network import compile_network
-from sim.output import atomic_write, write_csv, write_json
-from sim.scenario import Identifier, Scenario, Strict
+from sim.analysis.kpis import KEYS, KPIS, all_groups, replication_kpis, traveller_frame
+from sim.engine.core import simulate
+from sim.experiments.executors import run_tasks
+from sim.experiments.memory import check_memory, demand_volume
+from sim.experiments.run import with_overrides
+from sim.model.compile import compile_network
+from sim.outputs.files import atomic_write, write_csv, write_json
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.loader import _validation_problems, read_raw, scenario_hash, validate_data
+from sim.scenario.schema import Identifier, Scenario, Strict
 
 DEFAULT_KPIS = ["throughput_per_day", "wait_mean_min", "wait_p95_min", "time_in_system_mean_min"]
 MAX_DESIGN_POINTS = 10_000
@@ -83,9 +83,7 @@ class SweepSpec(Strict):
         """``[low, high]`` is short for ``{low: .., high: ..}``, checked the same way."""
         if not isinstance(value, dict):
             return value
-        return {
-            k: {"low": v[0], "high": v[1]} if isinstance(v, list) and len(v) == 2 else v for k, v in value.items()
-        }
+        return {k: {"low": v[0], "high": v[1]} if isinstance(v, list) and len(v) == 2 else v for k, v in value.items()}
 
     @model_validator(mode="after")
     def _design(self) -> SweepSpec:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from sim.routing import RouteError, build_route
-from sim.scenario import DIRECTIONS, RESERVED_NAMES, Scenario
+from sim.model.routing import RouteError, build_route
+from sim.scenario.schema import DIRECTIONS, RESERVED_NAMES, Scenario
 
 Loc = tuple[Any, ...]
+
 
 def _known(names: Any, wrong: object = None) -> str:
     """The names that would be valid, and the closest to ``wrong`` when it looks like a typo of one."""

@@ -1,0 +1,1 @@
+"""From records to KPIs, intervals and comparisons."""

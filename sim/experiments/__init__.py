@@ -1,0 +1,1 @@
+"""Replications, comparisons and sweeps on local processes or Dask."""

@@ -1,0 +1,1 @@
+"""The compiled model: plain numbers, arrays and named dataclasses the engine runs on."""

@@ -1,0 +1,1 @@
+"""Files, charts and the report."""

@@ -1,0 +1,1 @@
+"""The author's format: YAML files read, validated and explained (pydantic lives here)."""

@@ -1,0 +1,1 @@
+"""Checks of the model against queueing theory and an independent recursion."""

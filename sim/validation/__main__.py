@@ -1,0 +1,5 @@
+"""``python -m sim.validation``: check the model against theory and write docs/validation.md."""
+
+from sim.validation.checks import main
+
+raise SystemExit(main())
