@@ -12,7 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.analysis.kpis import KEYS, t_quantile
+from sim.analysis.intervals import t_quantile
+from sim.analysis.kpis import KEYS
 
 METRICS = ("throughput_per_day", "wait_mean_min", "wait_p95_min", "time_in_system_mean_min", "persons_per_day")
 

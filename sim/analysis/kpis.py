@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.analysis.intervals import ci95_halfwidth
 from sim.engine.records import ReplicationRecords
 from sim.model.compile import UNLIMITED, Network
 from sim.model.staffing import available_server_minutes
@@ -34,23 +35,6 @@ KPIS = (
     "time_in_system_mean_min",
 )
 """What ``replication_kpis`` gives per crossing x direction x flow and replication."""
-
-
-def ci95_halfwidth(values: np.ndarray | pd.Series) -> float:
-    """Half-width of the 95% t-interval of the mean; NaN with fewer than 2 values."""
-    v = np.asarray(values, dtype=float)
-    v = v[~np.isnan(v)]
-    n = len(v)
-    if n < 2:
-        return math.nan
-    return float(t_quantile(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
-
-
-def t_quantile(p: float, df: int) -> float:
-    """Quantile of Student's t distribution (imported late: it is only needed at the end)."""
-    from scipy.special import stdtrit
-
-    return float(stdtrit(df, p))
 
 
 def traveller_frame(net: Network, rec: ReplicationRecords) -> pd.DataFrame:

@@ -21,10 +21,10 @@ import simpy
 
 from sim import __version__
 from sim.analysis.comparison import compare_replications
+from sim.analysis.intervals import ci95_halfwidth
 from sim.analysis.kpis import (
     add_notes,
     all_groups,
-    ci95_halfwidth,
     pool_kpis,
     replication_kpis,
     summarize,
