@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.model.compile import compile_network
+from sim.model.compile import compile_model
 from tests.conftest import one_crossing, run_dict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,8 +50,8 @@ def test_servers_as_a_share_of_lanes(spec, lanes, expected):
         demand=[{"crossing": "x", "flow": "truck", "direction": "a_to_b", "daily": 10}],
     )
     data["crossings"][0]["sides"]["a"]["lanes"] = lanes
-    net = compile_network(sim.scenario_from_dict(data))
-    assert net.pools[0].initial == expected
+    model = compile_model(sim.scenario_from_dict(data))
+    assert model.pools[0].initial == expected
 
 
 def test_open_days_and_trips_timed_to_the_opening_hours():

@@ -305,14 +305,15 @@ def test_durations_with_units_bordersim_does_not_know_are_refused():
 
 
 def test_a_run_that_would_not_fit_in_memory_is_refused_before_it_starts(monkeypatch, tmp_path):
-    """Under limits.max_arrivals, but a year of the whole border with 5 replications needs more
+    """Under limits.max_arrivals, but ten years of the whole border with 20 replications needs more
     memory than this machine (here: told it has 4 GiB) can give: refused with the estimate."""
     import sim.experiments.memory
 
     monkeypatch.setattr(sim.experiments.memory, "available_bytes", lambda: 4 * 2**30)
     scenario = sim.load_scenario(ROOT / "scenarios" / "kz_ru_2011_customs_union.yaml")
+    scenario = scenario.model_copy(update={"limits": scenario.limits.model_copy(update={"max_arrivals": 10**9})})
     with pytest.raises(ScenarioError) as info:
-        sim.run(scenario, replications=5, days=365)
+        sim.run(scenario, replications=20, days=3650)
     (problem,) = info.value.problems
     assert problem.file.endswith("kz_ru_2011_customs_union.yaml")
     assert "needs about" in problem.message
@@ -334,4 +335,5 @@ def test_the_memory_estimate_counts_travellers_and_controls_as_a_run_does():
     result = sim.run(scenario)
     assert abs(len(result.records) - travellers) < 5 * travellers**0.5
     assert len(result.visits) <= visits * 1.01
-    assert sim.experiments.memory.demand_volume(scenario) == pytest.approx(travellers)
+    # the demand alone, without moving trips into opening hours week by week: close to it
+    assert sim.experiments.memory.demand_volume(scenario) == pytest.approx(travellers, rel=0.02)

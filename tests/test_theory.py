@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
-from sim.engine.core import simulate
-from sim.model.compile import compile_network
+from sim.analysis.intervals import t_interval
+from sim.analysis.theory import mmc_wait
+from sim.engine.core import Engine
+from sim.engine.recorder import Recorder
+from sim.model.compile import compile_model
 from tests.conftest import one_crossing, run_dict
-
-
-def erlang_c_wait(lam: float, mean_service: float, c: int) -> float:
-    """Mean wait in queue of an M/M/c queue."""
-    a = lam * mean_service
-    rho = a / c
-    top = a**c / math.factorial(c) / (1 - rho)
-    p_wait = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
-    return p_wait * mean_service / (c * (1 - rho))
 
 
 def mmc(c: int, rho: float, days: float, reps: int, seed: int = 7) -> dict:
@@ -38,10 +29,10 @@ def mmc(c: int, rho: float, days: float, reps: int, seed: int = 7) -> dict:
 @pytest.mark.parametrize(("c", "rho"), [(1, 0.7), (3, 0.8)])
 def test_mmc_mean_wait_matches_erlang_c(c, rho):
     r = run_dict(mmc(c, rho, days=12, reps=8))
-    theory = erlang_c_wait(1.0, c * rho, c)
+    theory = mmc_wait(1.0, c * rho, c)
     per_rep = r.replications.query("crossing == 'x' and flow == 'truck'")["wait_mean_min"].to_numpy()
-    mean, se = per_rep.mean(), per_rep.std(ddof=1) / math.sqrt(len(per_rep))
-    half99 = stats.t.ppf(0.995, len(per_rep) - 1) * se
+    mean, _, high = t_interval(per_rep, level=0.99, drop_nan=False)
+    half99 = high - mean
     assert abs(mean - theory) <= half99, (mean, theory, half99)
     # the interval is informative, not a loose tolerance
     assert half99 < 0.15 * theory
@@ -69,15 +60,31 @@ def test_littles_law_holds_at_every_pool(tutorial):
     assert checked == 8
 
 
+class _Collect:
+    """Keeps every chunk's traveller rows."""
+
+    def __init__(self):
+        self.release, self.tid = [], []
+
+    def add(self, chunk):
+        self.release.append(chunk.release)
+        self.tid.append(chunk.tid)
+
+    def finish(self, pools):
+        return np.concatenate(self.release), np.concatenate(self.tid)
+
+
 def test_conservation_on_every_replication(tutorial):
-    net = compile_network(tutorial)
+    model = compile_model(tutorial)
     for rep in range(3):
-        rec = simulate(net, rep)
-        rec.check_conservation()
-        assert rec.arrived == len(rec.arrival) > 0
-        assert rec.released + rec.inside == rec.arrived
+        engine = Engine(model, rep, Recorder(rep, len(model.pools), [_Collect()]))
+        ((release, tid),) = engine.run()
+        inside = len(engine.alive)
+        assert engine.arrived == len(release) > 0
+        assert len(set(tid.tolist())) == len(tid)  # each traveller logged once
+        assert engine.released + inside == engine.arrived
         # the same count read from the records themselves
-        assert int(np.isnan(rec.release).sum()) == rec.inside
+        assert int(np.isnan(release).sum()) == inside
 
 
 def test_summary_counts_add_up(tutorial):

@@ -1,6 +1,6 @@
 """Replayed traces against an independent waiting-time recursion, and the validation module itself.
 
-The recursion (``sim/recursion.py``) is Kiefer and Wolfowitz's for a FIFO queue with c servers;
+The recursion (``sim/validation/recursion.py``) is Kiefer and Wolfowitz's for a FIFO queue with c servers;
 it shares no code or arithmetic with the engine, so agreement to 1e-9 minutes on thousands
 of customers means the engine serves every one of them in the right order on the right
 server. ``bordersim validate-model`` lists the same exact checks in ``docs/validation.md``.
@@ -13,7 +13,9 @@ import math
 import numpy as np
 import pytest
 
-import sim.validation.checks as validation
+from sim.analysis import theory
+from sim.analysis.intervals import t_interval
+from sim.validation import checks, markdown, observations
 from sim.validation.recursion import TOLERANCE as TOL
 from sim.validation.recursion import kiefer_wolfowitz, replay_checks, through_stage
 from tests.conftest import one_crossing, run_dict
@@ -129,40 +131,53 @@ def test_the_exact_checks_validate_model_lists_all_pass():
     assert all(c.passed for c in checks), checks
 
 
-# -- the theory the validation module uses --------------------------------------------------
+# -- the theory the validation uses (sim.analysis.theory) ----------------------------------
 
 
 def test_erlang_c_against_closed_forms():
     for rho in (0.1, 0.5, 0.9):
-        assert validation.erlang_c(1, rho) == pytest.approx(rho)  # M/M/1: P(wait) = rho
-        assert validation.erlang_c(2, 2 * rho) == pytest.approx(2 * rho**2 / (1 + rho))
-        assert validation.mmc_wait(1.0, rho, 1) == pytest.approx(rho * rho / (1 - rho))
+        assert theory.erlang_c(1, rho) == pytest.approx(rho)  # M/M/1: P(wait) = rho
+        assert theory.erlang_c(2, 2 * rho) == pytest.approx(2 * rho**2 / (1 + rho))
+        assert theory.mmc_wait(1.0, rho, 1) == pytest.approx(rho * rho / (1 - rho))
     # the textbook factorial formula, where it is still accurate
     a, c = 12.0, 16
     top = a**c / math.factorial(c) / (1 - a / c)
-    assert validation.erlang_c(c, a) == pytest.approx(top / (sum(a**k / math.factorial(k) for k in range(c)) + top))
+    assert theory.erlang_c(c, a) == pytest.approx(top / (sum(a**k / math.factorial(k) for k in range(c)) + top))
 
 
 def test_pollaczek_khinchine_and_mm1k():
     # exponential service: P-K gives M/M/1; constant: half of it
-    assert validation.pk_wait(1.0, 0.8, 0.64) == pytest.approx(validation.mmc_wait(1.0, 0.8, 1))
-    assert validation.pk_wait(1.0, 0.8, 0.0) == pytest.approx(validation.mmc_wait(1.0, 0.8, 1) / 2)
-    pi = validation.mm1k_distribution(1.25, 3)
+    assert theory.pk_wait(1.0, 0.8, 0.64) == pytest.approx(theory.mmc_wait(1.0, 0.8, 1))
+    assert theory.pk_wait(1.0, 0.8, 0.0) == pytest.approx(theory.mmc_wait(1.0, 0.8, 1) / 2)
+    pi = theory.mm1k_distribution(1.25, 3)
     assert pi.sum() == pytest.approx(1.0)
     assert pi[1:] / pi[:-1] == pytest.approx([1.25] * 3)
 
 
+def test_jackson_network_and_mm1_tail():
+    # a customer visits the first station always and the second half the time
+    stations = [(1.0, 0.8, 1), (0.5, 3.2, 2)]
+    expected = theory.mmc_wait(1.0, 0.8, 1) + 0.5 * theory.mmc_wait(0.5, 3.2, 2)
+    assert theory.jackson_wait(1.0, stations) == pytest.approx(expected)
+    assert theory.mm1_tail(0.8, 3) == pytest.approx(0.512)
+    # P(N >= n) is the M/M/1 geometric distribution's tail: 1 - sum of the first n M/M/1/K terms as K grows
+    assert 1 - theory.mm1k_distribution(0.8, 400)[:3].sum() == pytest.approx(theory.mm1_tail(0.8, 3))
+
+
 def test_occupancy_is_the_time_average_count():
-    dist = validation._occupancy(np.array([0.0, 1.0, 5.0]), np.array([2.0, 3.0, np.nan]), 0.0, 6.0, 3)
+    dist = observations.occupancy(np.array([0.0, 1.0, 5.0]), np.array([2.0, 3.0, np.nan]), 0.0, 6.0, 3)
     # 1 on [0,1), 2 on [1,2), 1 on [2,3), 0 on [3,5), 1 on [5,6) (still inside at the horizon)
     assert dist == pytest.approx(np.array([2, 3, 1, 0]) / 6)
 
 
 def test_t_interval():
-    mean, low, high = validation.t_interval(np.array([1.0, 2.0, 3.0]), level=0.95)
+    mean, low, high = t_interval(np.array([1.0, 2.0, 3.0]), level=0.95, drop_nan=False)
     assert mean == 2.0
     assert high - mean == pytest.approx(4.302652729749464 * 1 / math.sqrt(3))
     assert low == pytest.approx(2 * mean - high)
+    # as the checks use it: a replication that measured nothing leaves no interval to pass
+    mean, low, high = t_interval(np.array([1.0, np.nan, 3.0]), level=checks.LEVEL, drop_nan=False)
+    assert np.isnan([mean, low, high]).all()
 
 
 # -- the validation run --------------------------------------------------------------------
@@ -170,7 +185,7 @@ def test_t_interval():
 
 @pytest.fixture(scope="module")
 def fast_results():
-    return validation.run_checks(full=False)
+    return checks.run_checks(full=False)
 
 
 def test_fast_checks_pass(fast_results):
@@ -189,7 +204,7 @@ def test_fast_checks_pass(fast_results):
     theory = [r for r in fast_results if "Little" not in r.name]
     widths = [(r.ci_high - r.ci_low) / 2 / r.expected for r in theory]
     assert np.median(widths) < 0.25
-    assert validation.verdict(fast_results)
+    assert checks.verdict(fast_results)
 
 
 def test_main_writes_one_row_per_check(fast_results, tmp_path, monkeypatch):
@@ -199,9 +214,9 @@ def test_main_writes_one_row_per_check(fast_results, tmp_path, monkeypatch):
         calls.append((full, jobs))
         return fast_results
 
-    monkeypatch.setattr(validation, "run_checks", fake_run_checks)
+    monkeypatch.setattr(checks, "run_checks", fake_run_checks)
     out = tmp_path / "docs" / "validation.md"
-    assert validation.main(["--out", str(out)]) == 0
+    assert checks.main(["--out", str(out)]) == 0
     assert calls == [(False, 1)]
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Model validation")
@@ -220,25 +235,25 @@ def test_main_writes_one_row_per_check(fast_results, tmp_path, monkeypatch):
 
 
 def test_a_failure_is_reported(tmp_path):
-    ok = validation.CheckResult("a", 1.0, 1.0, 0.9, 1.1, True)
-    bad = validation.CheckResult("b", 1.0, 2.0, 1.9, 2.1, False)
-    path = validation.write_markdown([ok] * 3 + [bad] * 3, tmp_path / "v.md")
+    ok = checks.CheckResult("a", 1.0, 1.0, 0.9, 1.1, True)
+    bad = checks.CheckResult("b", 1.0, 2.0, 1.9, 2.1, False)
+    path = markdown.write_markdown([ok] * 3 + [bad] * 3, tmp_path / "v.md")
     text = path.read_text(encoding="utf-8")
     assert "| b | 1.000 | 2.000 | [1.900, 2.100] | **no** |" in text
     assert "3 of 6 checks pass" in text
     assert "more than chance explains" in text
     assert "## Outside their interval\n\n- b\n" in text
-    failed = validation.CheckResult("c", 1.0, 2.0, 1.9, 2.1, False, replications=20)
+    failed = checks.CheckResult("c", 1.0, 2.0, 1.9, 2.1, False, replications=20)
     assert failed.t_statistic() == pytest.approx(1 / (0.1 / 2.860934606449914))
-    assert not validation.verdict([ok] * 3 + [bad] * 3)
-    assert validation.verdict([ok] * 99 + [bad])  # one in a hundred at the 1% level is chance
+    assert not checks.verdict([ok] * 3 + [bad] * 3)
+    assert checks.verdict([ok] * 99 + [bad])  # one in a hundred at the 1% level is chance
 
 
 @pytest.mark.slow
 def test_full_validation(tmp_path):
-    results = validation.run_checks(full=True, jobs=2)
+    results = checks.run_checks(full=True, jobs=2)
     assert len(results) > 80
     grid = [r for r in results if "Erlang C" in r.name]
     assert len(grid) == 20
     failed = [r for r in results if not r.passed]
-    assert validation.verdict(results), failed
+    assert checks.verdict(results), failed

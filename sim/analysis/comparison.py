@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.analysis.intervals import t_quantile
+from sim.analysis.intervals import t_interval, t_quantile
 from sim.analysis.kpis import KEYS
 
 METRICS = ("throughput_per_day", "wait_mean_min", "wait_p95_min", "time_in_system_mean_min", "persons_per_day")
@@ -34,15 +34,11 @@ COMPARISON_COLUMNS = [
 
 
 def paired_interval(diffs: np.ndarray) -> tuple[float, float, float]:
-    """(mean difference, low, high) of the 95% paired-t interval; NaN bounds with < 2 pairs."""
-    d = diffs[~np.isnan(diffs)]
-    if len(d) == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(d.mean())
-    if len(d) < 2:
-        return mean, math.nan, math.nan
-    half = t_quantile(0.975, len(d) - 1) * float(d.std(ddof=1)) / math.sqrt(len(d))
-    return mean, mean - half, mean + half
+    """(mean difference, low, high) of the 95% paired-t interval; NaN bounds with < 2 pairs.
+
+    A pair missing on either side (NaN difference: a group seen in one scenario only) is left out.
+    """
+    return t_interval(diffs, 0.95, drop_nan=True)
 
 
 def compare_replications(

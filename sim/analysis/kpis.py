@@ -1,9 +1,9 @@
-"""From records to tables: KPIs per replication, then means with 95% intervals over them.
+"""From running totals to tables: KPIs per replication, then means with 95% intervals over them.
 
-Statistics cover the observation window [warm-up, horizon). A traveller counts as an
-arrival when it arrives in the window; its wait is its time in system minus its service
-time (queueing, blocking at a full neutral zone, and waiting for a closed crossing).
-Throughput counts every release in the window.
+Every table has a row per crossing x direction x flow and total rows (``ALL``): per
+crossing (both directions, all flows), per flow, and overall. The totals come from the
+same group codes (``groups_table``), never from copies of a traveller table.
+See ``sim.analysis.running`` for what is counted and over which window.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.intervals import ci95_halfwidth
-from sim.engine.records import ReplicationRecords
-from sim.model.compile import UNLIMITED, Network
+from sim.analysis.running import PoolTotals, TravellerTotals
+from sim.model.compile import UNLIMITED, Model
 from sim.model.staffing import available_server_minutes
 
 ALL = "ALL"
@@ -37,105 +37,87 @@ KPIS = (
 """What ``replication_kpis`` gives per crossing x direction x flow and replication."""
 
 
-def traveller_frame(net: Network, rec: ReplicationRecords) -> pd.DataFrame:
-    """One row per traveller of one replication."""
-    src = net.sources
-    crossing = np.array([s.crossing for s in src], dtype=object)
-    direction = np.array([s.direction for s in src], dtype=object)
-    flow = np.array([s.flow for s in src], dtype=object)
-    service = rec.service_per_traveller()
-    tis = rec.release - rec.arrival
-    return pd.DataFrame(
-        {
-            "replication": np.full(rec.travellers, rec.replication, dtype=np.int32),
-            "traveller": np.arange(rec.travellers, dtype=np.int64),
-            "crossing": crossing[rec.source] if len(src) else [],
-            "direction": direction[rec.source] if len(src) else [],
-            "flow": flow[rec.source] if len(src) else [],
-            "persons": rec.persons,
-            "arrival_min": rec.arrival,
-            "release_min": rec.release,
-            "service_min": np.where(np.isnan(rec.release), np.nan, service),
-            "wait_min": tis - service,
-            "time_in_system_min": tis,
-        }
-    )
+def groups_table(model: Model) -> tuple[pd.DataFrame, list[np.ndarray]]:
+    """Every row of the KPI tables, and for each total level the row of each group code.
+
+    Rows: the groups sorted, then per crossing, per flow, and overall. ``levels[k][g]`` is
+    the row that group ``g`` counts in at level k (0: its own row).
+    """
+    base = list(model.groups)
+    rows = list(base)
+    levels = [np.arange(len(base), dtype=np.int64)]
+    for make in (lambda c, d, f: (c, ALL, ALL), lambda c, d, f: (ALL, ALL, f), lambda c, d, f: (ALL, ALL, ALL)):
+        where: dict[tuple[str, str, str], int] = {}
+        codes = []
+        for g in base:
+            key = make(*g)
+            if key not in where:
+                where[key] = len(rows)
+                rows.append(key)
+            codes.append(where[key])
+        levels.append(np.asarray(codes, dtype=np.int64))
+    return pd.DataFrame(rows, columns=KEYS), levels
 
 
-def visit_frame(net: Network, rec: ReplicationRecords) -> pd.DataFrame:
-    """One row per traveller per server pool visited, of one replication."""
-    pools = net.pools
-    cols = {
-        name: np.array([getattr(p, name) for p in pools], dtype=object)
-        for name in ("crossing", "direction", "side", "role", "stage", "pool")
-    }
-    secondary = np.array([p.secondary for p in pools], dtype=bool)
-    idx = rec.visit_pool
-    return pd.DataFrame(
-        {
-            "replication": np.full(len(idx), rec.replication, dtype=np.int32),
-            "traveller": rec.visit_tid,
-            **{k: v[idx] if len(pools) else [] for k, v in cols.items()},
-            "secondary": secondary[idx] if len(pools) else [],
-            "enter_min": rec.visit_enter,
-            "start_min": rec.visit_start,
-            "end_min": rec.visit_end,
-            "leave_min": rec.visit_leave,
-        }
-    )
-
-
-def with_totals(df: pd.DataFrame) -> pd.DataFrame:
-    """Add total rows: per crossing (both directions, all flows), per flow, and overall."""
-    per_crossing = df.assign(direction=ALL, flow=ALL)
-    per_flow = df.assign(crossing=ALL, direction=ALL)
-    overall = df.assign(crossing=ALL, direction=ALL, flow=ALL)
-    return pd.concat([df, per_crossing, per_flow, overall], ignore_index=True)
-
-
-def replication_kpis(trav: pd.DataFrame, warmup: float, horizon: float, groups: pd.DataFrame) -> pd.DataFrame:
-    """KPIs of one replication per crossing x direction x flow (and totals)."""
-    days = (horizon - warmup) / 1440.0
-    t = with_totals(trav)
-    t["arrived"] = t["arrival_min"] >= warmup
-    t["completed"] = t["arrived"] & t["release_min"].notna()
-    released = t["release_min"].notna() & (t["release_min"] >= warmup)
-    t["released"] = released
-    t["released_persons"] = np.where(released, t["persons"], 0)
-    g = t.groupby(KEYS, sort=False)
-    out = pd.DataFrame(
-        {
-            "arrivals": g["arrived"].sum(),
-            "completed": g["completed"].sum(),
-            "throughput_per_day": g["released"].sum() / days,
-            "persons_per_day": g["released_persons"].sum() / days,
-        }
-    )
-    out["in_system_at_end"] = out["arrivals"] - out["completed"]
-    done = t[t["completed"]]
-    gd = done.groupby(KEYS, sort=False)
-    out["wait_mean_min"] = gd["wait_min"].mean()
-    for name, q in QUANTILES.items():
-        out[name] = gd["wait_min"].quantile(q)
-    out["wait_max_min"] = gd["wait_min"].max()
-    out["time_in_system_mean_min"] = gd["time_in_system_min"].mean()
-    out = out.reset_index()
-    # every group of the scenario appears, with zeros, even if nothing arrived in it
-    out = groups.merge(out, on=KEYS, how="left")
-    for col in ("arrivals", "completed", "in_system_at_end", "throughput_per_day", "persons_per_day"):
-        out[col] = out[col].fillna(0)
-    out[["arrivals", "completed", "in_system_at_end"]] = out[["arrivals", "completed", "in_system_at_end"]].astype(
-        np.int64
-    )
+def _wait_stats(rows: int, levels: list[np.ndarray], group: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean, quantiles and maximum of ``values`` per row, from the values sorted within each row."""
+    out = {name: np.full(rows, np.nan) for name in ("mean", "max", *QUANTILES)}
+    for codes in levels:
+        row = codes[group]
+        order = np.lexsort((values, row))
+        v, r = values[order], row[order]
+        bounds = np.searchsorted(r, np.arange(rows + 1))
+        for k in np.unique(r):
+            part = v[bounds[k] : bounds[k + 1]]
+            out["mean"][k] = part.mean()
+            out["max"][k] = part[-1]
+            for name, q in QUANTILES.items():
+                out[name][k] = np.quantile(part, q)
     return out
 
 
-def all_groups(net: Network) -> pd.DataFrame:
-    base = pd.DataFrame(sorted({(s.crossing, s.direction, s.flow) for s in net.sources}), columns=KEYS)
-    return with_totals(base).drop_duplicates().reset_index(drop=True)
+def replication_kpis(model: Model, totals: TravellerTotals, replication: int) -> pd.DataFrame:
+    """KPIs of one replication per crossing x direction x flow, and the total rows."""
+    table, levels = groups_table(model)
+    rows = len(table)
+    days = (model.horizon - model.warmup) / 1440.0
+
+    def rolled(x: np.ndarray) -> np.ndarray:
+        out = np.zeros(rows, dtype=x.dtype)
+        for codes in levels:
+            np.add.at(out, codes, x)
+        return out
+
+    arrivals, completed = rolled(totals.arrivals), rolled(totals.completed)
+    waits = _wait_stats(rows, levels, totals.group, totals.wait)
+    times = _wait_stats(rows, levels, totals.group, totals.time_in_system)
+    table.insert(0, "replication", replication)
+    table["arrivals"] = arrivals
+    table["completed"] = completed
+    table["throughput_per_day"] = rolled(totals.released) / days
+    table["persons_per_day"] = rolled(totals.released_persons) / days
+    table["in_system_at_end"] = arrivals - completed
+    table["wait_mean_min"] = waits["mean"]
+    for name in QUANTILES:
+        table[name] = waits[name]
+    table["wait_max_min"] = waits["max"]
+    table["time_in_system_mean_min"] = times["mean"]
+    return table
 
 
-def summarize(reps: pd.DataFrame, pooled: pd.DataFrame, scenario_name: str, n_reps: int) -> pd.DataFrame:
+def pooled_waits(model: Model, parts: list[TravellerTotals]) -> pd.DataFrame:
+    """Quantiles and maximum of the wait over every replication's completed travellers together."""
+    table, levels = groups_table(model)
+    group = np.concatenate([p.group for p in parts]) if parts else np.empty(0, dtype=np.int32)
+    wait = np.concatenate([p.wait for p in parts]) if parts else np.empty(0)
+    stats = _wait_stats(len(table), levels, group, wait)
+    for name in QUANTILES:
+        table[name] = stats[name]
+    table["wait_max_min"] = stats["max"]
+    return table
+
+
+def summarize(reps: pd.DataFrame, pooled: pd.DataFrame, scenario_name: str) -> pd.DataFrame:
     """Summary over replications: totals of counts, means with 95% half-widths, pooled quantiles."""
     g = reps.groupby(KEYS, sort=False)
     out = pd.DataFrame(
@@ -151,10 +133,7 @@ def summarize(reps: pd.DataFrame, pooled: pd.DataFrame, scenario_name: str, n_re
             "wait_mean_min_ci95": g["wait_mean_min"].agg(ci95_halfwidth),
         }
     ).reset_index()
-    p = pooled.groupby(KEYS, sort=False)["wait_min"]
-    q = pd.DataFrame({name: p.quantile(v) for name, v in QUANTILES.items()})
-    q["wait_max_min"] = p.max()
-    out = out.merge(q.reset_index(), on=KEYS, how="left")
+    out = out.merge(pooled, on=KEYS, how="left")
     tis = reps.groupby(KEYS, sort=False)["time_in_system_mean_min"]
     out = out.merge(
         pd.DataFrame(
@@ -192,43 +171,23 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def pool_kpis(net: Network, rec: ReplicationRecords, warmup: float, horizon: float) -> pd.DataFrame:
-    """Per server pool of one replication: utilization, queue length, waits."""
-    span = horizon - warmup
-    n_pools = len(net.pools)
-    idx = rec.visit_pool
-    enter = np.clip(rec.visit_enter, warmup, horizon)
-    start_raw = np.where(np.isnan(rec.visit_start), horizon, rec.visit_start)
-    start = np.clip(start_raw, warmup, horizon)
-    leave = np.clip(np.where(np.isnan(rec.visit_leave), horizon, rec.visit_leave), warmup, horizon)
-    started = ~np.isnan(rec.visit_start)
-    busy = np.bincount(idx[started], weights=(leave - start)[started], minlength=n_pools)
-    queue_area = np.bincount(idx, weights=start - enter, minlength=n_pools)
-    in_window = started & (rec.visit_enter >= warmup)
-    waits = (rec.visit_start - rec.visit_enter)[in_window]
-    n_wait = np.bincount(idx[in_window], minlength=n_pools)
-    wait_sum = np.bincount(idx[in_window], weights=waits, minlength=n_pools)
-    served = np.bincount(idx[~np.isnan(rec.visit_end) & (rec.visit_end >= warmup)], minlength=n_pools)
-    queue_max = _queue_max(idx, rec.visit_enter, start_raw, warmup, horizon, n_pools)
-    # offered load: work arriving in the window over the server time on duty
-    arrived = rec.visit_enter >= warmup
-    done = ~np.isnan(rec.visit_end)
-    n_arrived = np.bincount(idx[arrived], minlength=n_pools)
-    n_done = np.bincount(idx[done], minlength=n_pools)
-    svc_sum = np.bincount(idx[done], weights=(rec.visit_end - rec.visit_start)[done], minlength=n_pools)
-    mean_svc = np.divide(svc_sum, n_done, out=np.full(n_pools, np.nan), where=n_done > 0)
-    # travellers waiting at the middle and at the end of the window: a queue still growing
-    middle = warmup + span / 2
-    waiting_mid = np.bincount(idx[(rec.visit_enter <= middle) & (start_raw > middle)], minlength=n_pools)
-    waiting_end = np.bincount(idx[np.isnan(rec.visit_start)], minlength=n_pools)
+def pool_kpis(model: Model, totals: PoolTotals, replication: int) -> pd.DataFrame:
+    """Per server pool of one replication: utilization, queue length, waits, load, backlog."""
+    s = totals.sums
+    span = model.horizon - model.warmup
+    n_done = s["n_done"]
+    mean_svc = np.divide(s["service_sum"], n_done, out=np.full(len(n_done), np.nan), where=n_done > 0)
     rows = []
-    for p in net.pools:
-        unlimited = max([p.initial, *p.change_caps]) >= UNLIMITED
+    for p in model.pools:
+        i = p.index
+        most = max([p.initial, *p.change_caps])
+        unlimited = most >= UNLIMITED
         available = (
             math.nan
             if unlimited
-            else available_server_minutes(p.initial, p.change_times, p.change_caps, warmup, horizon)
+            else available_server_minutes(p.initial, p.change_times, p.change_caps, model.warmup, model.horizon)
         )
+        has_time = bool(available and available > 0)
         rows.append(
             {
                 "crossing": p.crossing,
@@ -238,45 +197,22 @@ def pool_kpis(net: Network, rec: ReplicationRecords, warmup: float, horizon: flo
                 "stage": p.stage,
                 "pool": p.pool,
                 "secondary": p.secondary,
-                "servers": "unlimited" if unlimited else str(max([p.initial, *p.change_caps])),
-                "utilization": busy[p.index] / available if available and available > 0 else math.nan,
-                "queue_mean": queue_area[p.index] / span,
-                "queue_max": int(queue_max[p.index]),
-                "wait_mean_min": wait_sum[p.index] / n_wait[p.index] if n_wait[p.index] else math.nan,
-                "served": int(served[p.index]),
-                "busy_server_min": float(busy[p.index]),
-                "load": n_arrived[p.index] * mean_svc[p.index] / available if available and available > 0 else math.nan,
-                "queue_mid": int(waiting_mid[p.index]),
-                "queue_end": int(waiting_end[p.index]),
+                "servers": "unlimited" if unlimited else str(most),
+                "utilization": s["busy"][i] / available if has_time else math.nan,
+                "queue_mean": s["queue_area"][i] / span,
+                "queue_max": int(s["queue_max"][i]),
+                "wait_mean_min": s["wait_sum"][i] / s["n_wait"][i] if s["n_wait"][i] else math.nan,
+                "served": int(s["served"][i]),
+                "busy_server_min": float(s["busy"][i]),
+                # offered load: work arriving in the window over the server time on duty
+                "load": s["n_arrived"][i] * mean_svc[i] / available if has_time else math.nan,
+                "queue_mid": int(s["waiting_mid"][i]),
+                "queue_end": int(s["waiting_end"][i]),
             }
         )
     out = pd.DataFrame(rows)
-    out.insert(0, "replication", rec.replication)
+    out.insert(0, "replication", replication)
     return out
-
-
-def _queue_max(
-    pool: np.ndarray, enter: np.ndarray, start: np.ndarray, warmup: float, horizon: float, n_pools: int
-) -> np.ndarray:
-    """Largest number waiting in each pool's queue at any moment of the window."""
-    waited = start > enter
-    if not waited.any():
-        return np.zeros(n_pools, dtype=np.int64)
-    p = np.concatenate([pool[waited], pool[waited]])
-    t = np.concatenate([enter[waited], start[waited]])
-    d = np.concatenate([np.ones(waited.sum(), dtype=np.int64), -np.ones(waited.sum(), dtype=np.int64)])
-    order = np.lexsort((d, t, p))  # by pool, then time, departures before arrivals at a tie
-    p, t, d = p[order], t[order], d[order]
-    level = np.cumsum(d)
-    first = np.searchsorted(p, p, side="left")
-    base = np.where(first > 0, level[first - 1], 0)
-    level = level - base
-    out = np.zeros(n_pools, dtype=np.int64)
-    in_window = (t >= warmup) & (t < horizon)
-    np.maximum.at(out, p[in_window], level[in_window])
-    # queue carried into the window: those who entered before it and started after it began
-    carried = np.bincount(pool[waited & (enter < warmup) & (start >= warmup)], minlength=n_pools)
-    return np.maximum(out, carried)
 
 
 def summarize_pools(pools: pd.DataFrame, scenario_name: str) -> pd.DataFrame:

@@ -26,10 +26,12 @@ from sim.scenario.schema import Scenario
 
 KB = 1024
 GiB = 2**30
-WORKING_PER_VISIT = 0.5 * KB
-"""Bytes a replication under way holds per visit (draws, route lists, record lists, frames)."""
-HELD_PER_TRAVELLER = 1.4 * KB
-"""Bytes a finished replication's tables hold per traveller until the run's tables are written."""
+DRAWN_PER_TRAVELLER = 0.6 * KB
+"""Bytes a replication under way holds per traveller of the current week (draws, routes, travellers inside)."""
+RECORDED_PER_VISIT = 0.4 * KB
+"""Bytes per visit of the current simulated day (rows waiting for the next flush, their columns, Parquet buffers)."""
+KEPT_PER_TRAVELLER = 64
+"""Bytes per completed traveller kept until the tables are built: its wait, time in system and group."""
 PROCESS_BASE = 150 * 2**20
 """Bytes of a process with bordersim and its libraries loaded."""
 
@@ -52,19 +54,14 @@ def expected_travellers(scenario: Scenario) -> tuple[float, float]:
     Visits count every control step a traveller may meet (selection ignored), so the
     figure is an upper one.
     """
-    from sim.model.compile import compile_network
+    from sim.model.compile import compile_model
 
-    net = compile_network(scenario)
-    days = scenario.horizon / 1440.0
+    model = compile_model(scenario)
     travellers = visits = 0.0
-    for source in net.sources:
-        if source.times is not None:
-            n = float(sum(1 for t in source.times if t < scenario.horizon))
-        else:
-            n = float(source.rates_args[0]) * days if source.rates_args else 0.0
-        steps = sum(1 + (p.secondary_pool is not None) for p in (*source.before_zone, *source.after_zone))
+    for source in model.sources:
+        n = source.arrivals.expected
         travellers += n
-        visits += n * steps
+        visits += n * sum(1 + (p.secondary is not None) for p in source.steps)
     return travellers, visits
 
 
@@ -81,14 +78,19 @@ def demand_volume(scenario: Scenario) -> float:
 def estimate(scenario: Scenario, busy: int, kept: int) -> MemoryEstimate:
     """Memory for ``busy`` replications of ``scenario`` under way at once, and ``kept`` finished ones held.
 
-    A run keeps every replication's tables until it writes them (``kept`` = replications);
-    a sweep drops each run's records once its KPIs are taken (``kept`` = 0). Replications
-    under way in worker processes each bring a process of their own.
+    A replication under way holds a week of its travellers' draws and a day of records
+    (both bounded, whatever the horizon: records go to files as it runs); every finished
+    replication's completed travellers' waits are kept until the run's tables are built
+    (``kept`` = replications; a sweep keeps none). Replications under way in worker
+    processes each bring a process of their own.
     """
     travellers, visits = expected_travellers(scenario)
-    working = busy * visits * WORKING_PER_VISIT + (busy * PROCESS_BASE if busy > 1 else 0)
+    days = max(scenario.horizon / 1440.0, 1.0)
+    week = min(7.0, days) / days
+    working = busy * (travellers * week * DRAWN_PER_TRAVELLER + visits / days * RECORDED_PER_VISIT)
+    working += busy * (travellers * KEPT_PER_TRAVELLER) + (busy * PROCESS_BASE if busy > 1 else 0)
     per_traveller = visits / travellers if travellers else 0.0
-    return MemoryEstimate(travellers, per_traveller, working + kept * travellers * HELD_PER_TRAVELLER)
+    return MemoryEstimate(travellers, per_traveller, working + kept * travellers * KEPT_PER_TRAVELLER)
 
 
 def available_bytes() -> float:
@@ -117,7 +119,7 @@ def available_bytes() -> float:
     return available
 
 
-def check_memory(parts: list[tuple[Scenario, int, int]], jobs: int) -> None:
+def check_memory(parts: list[tuple[Scenario, int, int]], jobs: int, records: str = "full") -> None:
     """Refuse, before any work, a run that would not fit in memory: ``ScenarioError`` with the figures.
 
     ``parts`` are (scenario, replications under way at once, replications held) for every

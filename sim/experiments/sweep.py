@@ -27,12 +27,11 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from sim.analysis.kpis import KEYS, KPIS, all_groups, replication_kpis, traveller_frame
-from sim.engine.core import simulate
+from sim.analysis.kpis import KEYS, KPIS
 from sim.experiments.executors import run_tasks
 from sim.experiments.memory import check_memory, demand_volume
+from sim.experiments.replicate import Task, replicate
 from sim.experiments.run import with_overrides
-from sim.model.compile import compile_network
 from sim.outputs.files import atomic_write, write_csv, write_json
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.loader import _validation_problems, read_raw, scenario_hash, validate_data
@@ -216,10 +215,8 @@ def sweep_task(
     target = Path(runs_dir) / f"{key}.parquet"
     t0 = time.perf_counter()
     try:
-        net = compile_network(scenario)
-        rec = simulate(net, replication)
-        rec.check_conservation()
-        k = replication_kpis(traveller_frame(net, rec), scenario.warmup, scenario.horizon, all_groups(net))
+        output = replicate(Task(scenario, replication))
+        k = output.kpis
     except Exception as err:  # noqa: BLE001 - a failed run is recorded and the sweep goes on
         record = {
             "key": key,
@@ -241,7 +238,7 @@ def sweep_task(
         long.insert(1 + i, name, value)
     atomic_write(target, lambda p: long.to_parquet(p, index=False))
     (Path(runs_dir) / f"{key}.error.json").unlink(missing_ok=True)
-    return {"key": key, "ok": True, "seconds": time.perf_counter() - t0, "travellers": rec.travellers}
+    return {"key": key, "ok": True, "seconds": time.perf_counter() - t0, "travellers": output.entities}
 
 
 @dataclass

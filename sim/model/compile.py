@@ -1,25 +1,34 @@
-"""A scenario compiled for simulation: traveller sources, server pools and neutral zones.
+"""A scenario compiled for simulation: plain numbers, arrays and named dataclasses.
 
 Compiling happens once per scenario; every replication then only draws random numbers and
-runs. Pools are per crossing, direction, side, stage and flow pool: outbound and inbound
-traffic use separate booths.
+runs. The engine sees nothing of the author's format (no pydantic objects, no regime names
+to interpret): each traveller source knows its arrival rates over the horizon, its control
+steps with their distributions, and the pools that serve them. Pools are per crossing,
+direction, side, stage and flow pool: outbound and inbound traffic use separate booths.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from sim.model.arrivals import follow_opening_hours, hour_edges, hourly_rates
+from sim.model.distributions import PlainDistribution, compile_distribution
 from sim.model.routing import SHARED_POOL, PoolRef, Step, build_route, pool_capacity_by_hour
 from sim.model.staffing import capacity_schedule
-from sim.scenario.schema import DIRECTIONS, WEEKDAYS, ControlStage, Crossing, Scenario
+from sim.scenario.schema import DIRECTIONS, MAX_OCCUPANCY, WEEKDAYS, Crossing, Scenario
 
 UNLIMITED = 10**9
 """Capacity of a secondary inspection area with no stated limit: a pure delay."""
 
+MAX_PERSONS = 100 * MAX_OCCUPANCY
+"""Cap on one vehicle's drawn occupancy, so that a long-tailed distribution cannot overflow a count."""
+
 
 @dataclass(frozen=True)
 class PoolInfo:
-    """A server pool as it appears in results."""
+    """A server pool: where it is, what it serves, and its capacity over the horizon."""
 
     index: int
     crossing: str
@@ -35,17 +44,47 @@ class PoolInfo:
 
 
 @dataclass(frozen=True)
+class SecondaryPlan:
+    """A share of a stage's travellers sent aside to a longer inspection in another pool."""
+
+    pool: int
+    share: float
+    time: PlainDistribution
+
+
+@dataclass(frozen=True)
 class StepPlan:
-    """How one step of a source's route is drawn and served."""
+    """One control step of a source's route: its pool, who is selected, and how long it takes."""
 
     pool: int
     stage: str
     side: str
-    stage_def: ControlStage
-    secondary_pool: int | None
+    role: str
+    per_vehicle: PlainDistribution
+    per_person: PlainDistribution
+    select: float
+    secondary: SecondaryPlan | None
+    trace: np.ndarray | None = None  # replayed service times, one per arrival of the source
 
 
-@dataclass
+@dataclass(frozen=True)
+class ArrivalPlan:
+    """A non-homogeneous Poisson process (rates per minute between edges), or replayed times."""
+
+    edges: np.ndarray | None
+    rates: np.ndarray | None
+    times: np.ndarray | None
+
+    @property
+    def expected(self) -> float:
+        if self.times is not None:
+            return float(len(self.times))
+        assert self.edges is not None
+        assert self.rates is not None
+        return float(np.sum(self.rates * np.diff(self.edges)))
+
+
+@dataclass(frozen=True)
 class Source:
     """Travellers of one flow arriving at one crossing in one direction."""
 
@@ -53,44 +92,116 @@ class Source:
     crossing: str
     direction: str
     flow: str
-    key: tuple[str, ...]
-    rates_args: tuple[float, list[float] | None, list[float] | None] | None
-    times: list[float] | None
-    crossing_def: Crossing | None  # set when arrivals follow this crossing's opening hours
-    before_zone: list[StepPlan]
-    after_zone: list[StepPlan]
+    key: tuple[str, ...]  # the source's identity in the random streams
+    group: int  # its row (crossing x direction x flow) in the results
+    arrivals: ArrivalPlan
+    occupancy: PlainDistribution
+    before_zone: tuple[StepPlan, ...]
     zone: int | None
-    service_trace: dict[str, list[float]] = field(default_factory=dict)  # replayed service times by stage
-
-
-@dataclass
-class Network:
-    scenario: Scenario
-    sources: list[Source] = field(default_factory=list)
-    pools: list[PoolInfo] = field(default_factory=list)
-    zones: list[tuple[str, str, int]] = field(default_factory=list)  # crossing, direction, capacity
+    after_zone: tuple[StepPlan, ...]
 
     @property
-    def start_weekday(self) -> int:
-        return WEEKDAYS.index(self.scenario.start_weekday)
+    def steps(self) -> tuple[StepPlan, ...]:
+        return self.before_zone + self.after_zone
 
 
-def _profile(scenario: Scenario, value: str | list[float] | None, table: dict[str, list[float]]) -> list[float] | None:
+@dataclass(frozen=True)
+class Zone:
+    """The neutral zone of a crossing in one direction: places for vehicles between the posts."""
+
+    crossing: str
+    direction: str
+    capacity: int
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything one replication needs, and nothing of the scenario format."""
+
+    name: str
+    seed: int
+    horizon: float
+    warmup: float
+    start_weekday: int
+    max_in_system: int
+    max_arrivals: int
+    sources: tuple[Source, ...]
+    pools: tuple[PoolInfo, ...]
+    zones: tuple[Zone, ...]
+    groups: tuple[tuple[str, str, str], ...]  # (crossing, direction, flow) per group code
+    crossings: tuple[str, ...] = field(default=())
+
+    @property
+    def expected_arrivals(self) -> float:
+        return sum(s.arrivals.expected for s in self.sources)
+
+    def pieces(self, count: int) -> list[Piece]:
+        """Split into at most ``count`` independent pieces of whole crossings, balanced by demand.
+
+        No route links two crossings today, so each crossing is its own system; a piece is
+        a set of them. Larger crossings are placed first, each into the lightest piece.
+        """
+        load: dict[str, float] = {}
+        for s in self.sources:
+            load[s.crossing] = load.get(s.crossing, 0.0) + s.arrivals.expected
+        order = sorted(load, key=lambda c: (-load[c], c))
+        bins: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(max(1, min(count, len(order))))]
+        for c in order:
+            k = min(range(len(bins)), key=lambda i: (bins[i][0], i))
+            bins[k] = (bins[k][0] + load[c], [*bins[k][1], c])
+        return [self.piece(frozenset(names)) for _, names in bins if names]
+
+    def piece(self, crossings: frozenset[str]) -> Piece:
+        return Piece(
+            crossings=tuple(sorted(crossings)),
+            sources=tuple(s.index for s in self.sources if s.crossing in crossings),
+            pools=tuple(p.index for p in self.pools if p.crossing in crossings),
+        )
+
+    def whole(self) -> Piece:
+        return Piece(tuple(self.crossings), tuple(range(len(self.sources))), tuple(range(len(self.pools))))
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A part of the model no route leaves: its sources and pools, by index in the model."""
+
+    crossings: tuple[str, ...]
+    sources: tuple[int, ...]
+    pools: tuple[int, ...]
+
+
+def _profile(value: str | list[float] | None, table: dict[str, list[float]]) -> list[float] | None:
     if value is None:
         return None
     return table[value] if isinstance(value, str) else list(value)
 
 
-def compile_network(scenario: Scenario) -> Network:
+def compile_model(scenario: Scenario) -> Model:
     """Resolve every demand entry into a source with its route of server pools."""
-    net = Network(scenario)
     crossings: dict[str, tuple[int, Crossing]] = {c.id: (i, c) for i, c in enumerate(scenario.crossings)}
+    weekday = WEEKDAYS.index(scenario.start_weekday)
+    horizon = scenario.horizon
+    hours = int(np.ceil(horizon / 60.0))
     pool_index: dict[tuple, int] = {}
-    zone_index: dict[tuple[str, str], int] = {}
-    occurrences: dict[tuple[str, str, str], int] = {}
-
     pending: list[tuple[tuple, Crossing, Step, PoolRef | None, bool]] = []
     gates: set[int] = set()
+    zones: list[Zone] = []
+    zone_index: dict[tuple[str, str], int] = {}
+    occurrences: dict[tuple[str, str, str], int] = {}
+    group_index: dict[tuple[str, str, str], int] = {
+        g: i
+        for i, g in enumerate(
+            sorted(
+                {
+                    (d.crossing, direction, d.flow)
+                    for d in scenario.demand
+                    for direction in (DIRECTIONS if d.direction == "both" else (d.direction,))
+                }
+            )
+        )
+    }
+    sources: list[Source] = []
 
     def pool_of(c: Crossing, direction: str, step: Step, ref: PoolRef | None, secondary: bool) -> int:
         key = (c.id, direction, step.side, step.role, step.stage, ref.pool if ref else SHARED_POOL, secondary)
@@ -99,71 +210,114 @@ def compile_network(scenario: Scenario) -> Network:
             pending.append((key, c, step, ref, secondary))
         return pool_index[key]
 
-    def plan(c: Crossing, direction: str, flow: str, step: Step) -> StepPlan:
-        stage_def = scenario.stages[step.stage]
-        primary = pool_of(c, direction, step, step.pool, False)
-        secondary = None
-        if stage_def.for_flow(flow, step.side)[3] is not None:
-            secondary = pool_of(c, direction, step, step.secondary_pool, True)
-        return StepPlan(primary, step.stage, step.side, stage_def, secondary)
+    def plan(c: Crossing, direction: str, flow: str, step: Step, trace: np.ndarray | None) -> StepPlan:
+        per_vehicle, per_person, select, secondary = scenario.stages[step.stage].for_flow(flow, step.side)
+        second = None
+        if secondary is not None:
+            second = SecondaryPlan(
+                pool_of(c, direction, step, step.secondary_pool, True),
+                float(secondary.share),
+                compile_distribution(secondary.time),
+            )
+        return StepPlan(
+            pool=pool_of(c, direction, step, step.pool, False),
+            stage=step.stage,
+            side=step.side,
+            role=step.role,
+            per_vehicle=compile_distribution(per_vehicle),
+            per_person=compile_distribution(per_person),
+            select=float(select),
+            secondary=second,
+            trace=trace,
+        )
 
     for demand in scenario.demand:
         i, crossing = crossings[demand.crossing]
-        directions = DIRECTIONS if demand.direction == "both" else (demand.direction,)
-        for direction in directions:
+        for direction in DIRECTIONS if demand.direction == "both" else (demand.direction,):
             triple = (crossing.id, direction, demand.flow)
             n = occurrences.get(triple, 0)
             occurrences[triple] = n + 1
             route = build_route(scenario, i, crossing, direction, demand.flow)
-            times = demand.times or []
-            order = sorted(range(len(times)), key=times.__getitem__)  # stable: ties keep file order
+            arrivals, traces = _arrivals(scenario, demand, crossing, weekday, hours)
             zone = None
             if crossing.neutral_zone is not None:
                 zkey = (crossing.id, direction)
                 if zkey not in zone_index:
-                    zone_index[zkey] = len(net.zones)
-                    net.zones.append((crossing.id, direction, crossing.neutral_zone))
+                    zone_index[zkey] = len(zones)
+                    zones.append(Zone(crossing.id, direction, crossing.neutral_zone))
                 zone = zone_index[zkey]
-            net.sources.append(
+            sources.append(
                 Source(
-                    index=len(net.sources),
+                    index=len(sources),
                     crossing=crossing.id,
                     direction=direction,
                     flow=demand.flow,
                     key=(crossing.id, direction, demand.flow, str(n)),
-                    rates_args=None
-                    if demand.daily is None
-                    else (
-                        demand.daily,
-                        _profile(scenario, demand.hourly, scenario.profiles.hourly),
-                        _profile(scenario, demand.weekly, scenario.profiles.weekly),
+                    group=group_index[triple],
+                    arrivals=arrivals,
+                    occupancy=compile_distribution(scenario.flows[demand.flow].occupancy),
+                    before_zone=tuple(
+                        plan(crossing, direction, demand.flow, s, traces.get(s.stage)) for s in route.before_zone
                     ),
-                    times=None if demand.times is None else [demand.times[j] for j in order],
-                    service_trace={stage: [v[j] for j in order] for stage, v in demand.service_times.items()},
-                    crossing_def=crossing if demand.during_hours else None,
-                    before_zone=[plan(crossing, direction, demand.flow, s) for s in route.before_zone],
-                    after_zone=[plan(crossing, direction, demand.flow, s) for s in route.after_zone],
                     zone=zone,
+                    after_zone=tuple(
+                        plan(crossing, direction, demand.flow, s, traces.get(s.stage)) for s in route.after_zone
+                    ),
                 )
             )
             # opening hours gate the first control a traveller can meet: the route's first
             # step, and the next ones as long as a traveller may skip the ones before
             # (risk-based selection); later controls clear those already inside
-            for p in net.sources[-1].before_zone + net.sources[-1].after_zone:
+            for p in sources[-1].steps:
                 gates.add(p.pool)
-                if p.stage_def.for_flow(demand.flow, p.side)[2] >= 1.0:
+                if p.select >= 1.0:
                     break
 
-    weekday = WEEKDAYS.index(scenario.start_weekday)
+    pools = []
     for index, (key, c, step, ref, secondary) in enumerate(pending):
-        if ref is None:  # unlimited places: open whenever the crossing is, shut by its closures
-            hours_of = c if index in gates else c.model_copy(update={"hours": "24h", "open_days": None})
-            initial, times, caps = capacity_schedule((UNLIMITED,) * 24, hours_of, scenario.horizon, weekday)
-        else:
-            by_hour = tuple(pool_capacity_by_hour(ref))
-            hours_of = c if index in gates else c.model_copy(update={"hours": "24h", "open_days": None})
-            initial, times, caps = capacity_schedule(by_hour, hours_of, scenario.horizon, weekday)
-        net.pools.append(
+        by_hour = (UNLIMITED,) * 24 if ref is None else tuple(pool_capacity_by_hour(ref))
+        hours_of = c if index in gates else c.model_copy(update={"hours": "24h", "open_days": None})
+        initial, times, caps = capacity_schedule(by_hour, hours_of, horizon, weekday)
+        pools.append(
             PoolInfo(index, c.id, key[1], step.side, step.role, step.stage, key[5], secondary, initial, times, caps)
         )
-    return net
+    return Model(
+        name=scenario.name,
+        seed=scenario.seed,
+        horizon=horizon,
+        warmup=scenario.warmup,
+        start_weekday=weekday,
+        max_in_system=scenario.limits.max_in_system,
+        max_arrivals=scenario.limits.max_arrivals,
+        sources=tuple(sources),
+        pools=tuple(pools),
+        zones=tuple(zones),
+        groups=tuple(sorted(group_index, key=group_index.__getitem__)),
+        crossings=tuple(dict.fromkeys(s.crossing for s in sources)),
+    )
+
+
+def _arrivals(
+    scenario: Scenario, demand, crossing: Crossing, weekday: int, hours: int
+) -> tuple[ArrivalPlan, dict[str, np.ndarray]]:
+    """The source's arrival process over the horizon, and replayed service times by stage."""
+    horizon = scenario.horizon
+    if demand.times is not None:
+        times = np.asarray(demand.times, dtype=float)
+        order = np.argsort(times, kind="stable")  # ties keep file order
+        keep = order[times[order] < horizon]
+        traces = {stage: np.asarray(v, dtype=float)[keep] for stage, v in demand.service_times.items()}
+        return ArrivalPlan(None, None, times[keep]), traces
+    profiles = scenario.profiles
+    rates = hourly_rates(
+        demand.daily,
+        _profile(demand.hourly, profiles.hourly),
+        _profile(demand.weekly, profiles.weekly),
+        weekday,
+        hours,
+    )
+    if demand.during_hours:
+        edges, rates = follow_opening_hours(rates, crossing, weekday, horizon)
+    else:
+        edges = hour_edges(hours, horizon)
+    return ArrivalPlan(edges, rates, None), {}

@@ -186,9 +186,12 @@ def _what_was_run(manifests: list[dict[str, Any]]) -> Html:
     return _el("table", _join(body), class_="kv", id="run-details")
 
 
-def why_nothing_completed(records: pd.DataFrame, warmup: float) -> str | None:
-    """Why no traveller completed in the observation window, in a reader's words; None when some did."""
-    if len(charts.completed(records, warmup)):
+def why_nothing_completed(records: pd.DataFrame | None, warmup: float) -> str | None:
+    """Why no traveller completed in the observation window, in a reader's words; None when some did.
+
+    None too when the run kept no traveller records (``--records none``): the tables say it then.
+    """
+    if records is None or len(charts.completed(records, warmup)):
         return None
     if records.empty:
         return "No traveller arrived at all: the demand is empty, or it arrives only after the end of the run."
@@ -295,7 +298,9 @@ def run_report(folder: Path) -> Path:
     m = r.manifest
     warm, horizon = float(m["warmup_min"]), float(m["horizon_min"])
     figs = [
-        (
+        None
+        if r.records is None
+        else (
             "wait_distribution",
             charts.wait_ecdf({r.name: r.records}, warm),
             "Distribution of waits",
@@ -307,7 +312,9 @@ def run_report(folder: Path) -> Path:
             "Throughput by category",
             "Travellers (vehicles, trains, vessels, pedestrians) leaving per day.",
         ),
-        (
+        None
+        if r.records is None or r.visits is None
+        else (
             "day_profile",
             charts.day_profile({r.name: r.records}, {r.name: r.visits}, warm, horizon),
             "Day profile",
@@ -326,7 +333,7 @@ def run_report(folder: Path) -> Path:
             "Each crossing at its coordinates, coloured by mean wait and sized by throughput.",
         ),
     ]
-    images = _join(_figure(_save(fig, folder, key), alt, cap) for key, fig, alt, cap in figs)
+    images = _join(_figure(_save(fig, folder, key), alt, cap) for key, fig, alt, cap in filter(None, figs))
     reason = why_nothing_completed(r.records, warm)
     sections = [
         _notice(NOTHING_TO_SHOW, [reason] if reason else []),
@@ -366,7 +373,9 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
     run_tasks(run_report, [(r.path,) for r in runs], jobs)
     base = runs[0]
     warm, horizon = float(base.manifest["warmup_min"]), float(base.manifest["horizon_min"])
-    records = {r.name: r.records for r in runs}
+    records = {r.name: r.records for r in runs if r.records is not None}
+    visits = {r.name: r.visits for r in runs if r.visits is not None}
+    kept = len(records) == len(runs)
     figs = [
         (
             "differences",
@@ -374,7 +383,9 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
             "Differences from the baseline",
             "Each scenario minus the baseline, whole border, with the 95% paired confidence interval.",
         ),
-        (
+        None
+        if not kept
+        else (
             "wait_distribution",
             charts.wait_ecdf(records, warm),
             "Distribution of waits",
@@ -386,14 +397,16 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
             "Throughput by category",
             "Travellers leaving per day by crossing category and mode, per scenario.",
         ),
-        (
+        None
+        if not kept or len(visits) < len(runs)
+        else (
             "day_profile",
-            charts.day_profile(records, {r.name: r.visits for r in runs}, warm, horizon),
+            charts.day_profile(records, visits, warm, horizon),
             "Day profile",
             "Mean wait by hour of arrival and queue length by hour of day, per scenario.",
         ),
     ]
-    images = _join(_figure(_save(fig, folder, key), alt, cap) for key, fig, alt, cap in figs)
+    images = _join(_figure(_save(fig, folder, key), alt, cap) for key, fig, alt, cap in filter(None, figs))
     c = comparison[(comparison["crossing"] == "ALL") & (comparison["direction"] == "ALL")]
     head = c[c["metric"] == "time_in_system_mean_min"]
     table = pd.DataFrame(

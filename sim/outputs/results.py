@@ -1,4 +1,10 @@
-"""Reading a results folder back: every file a run or comparison wrote, checked.
+"""The results folder's format: written and read back in this one module.
+
+A run's folder holds ``crossings.csv``, ``summary.csv``, ``stages.csv``,
+``replications.csv``, ``manifest.json`` and, as the run kept them, ``records.parquet``
+(per traveller) and ``visits.parquet`` (per visit); a comparison's folder holds one such
+folder per scenario, ``comparison.csv`` and its own manifest. Every file is written
+atomically (``sim.outputs.files``).
 
 A results folder may have been edited, truncated or replaced by hand, so every file is read
 here, in one place per kind, and any problem becomes a ``ReportError`` naming the file: only
@@ -19,7 +25,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from sim.outputs.files import live_text
+from sim.outputs.files import atomic_write, live_text, write_csv, write_json
+from sim.outputs.records import TRAVELLER_FILE, VISIT_FILE, join_parquet
 from sim.scenario.reading import ReadError, read_bytes
 from sim.scenario.units import MAX_DURATION
 
@@ -222,8 +229,8 @@ class RunFolder:
     summary: pd.DataFrame
     stages: pd.DataFrame
     crossings: pd.DataFrame
-    records: pd.DataFrame
-    visits: pd.DataFrame
+    records: pd.DataFrame | None  # None: the run kept no such records (``--records``)
+    visits: pd.DataFrame | None
 
     @property
     def name(self) -> str:
@@ -232,16 +239,91 @@ class RunFolder:
     @classmethod
     def read(cls, path: Path) -> RunFolder:
         """Read and check a run's files; any problem is a ``ReportError`` naming the file."""
+        manifest = read_manifest(path / "manifest.json", RUN_MANIFEST)
+        kept = str(manifest.get("records", "full"))
         return cls(
             path=path,
-            manifest=read_manifest(path / "manifest.json", RUN_MANIFEST),
+            manifest=manifest,
             summary=read_csv_table(path / "summary.csv", SUMMARY_COLUMNS),
             stages=read_csv_table(path / "stages.csv", STAGES_COLUMNS),
             crossings=read_csv_table(path / "crossings.csv", CROSSINGS_COLUMNS),
-            records=read_parquet_table(path / "records.parquet", RECORDS_COLUMNS),
-            visits=read_parquet_table(path / "visits.parquet", VISITS_COLUMNS),
+            records=None if kept == "none" else read_parquet_table(path / TRAVELLER_FILE, RECORDS_COLUMNS),
+            visits=None if kept != "full" else read_parquet_table(path / VISIT_FILE, VISITS_COLUMNS),
         )
 
 
 def is_comparison(path: Path) -> bool:
     return (path / "comparison.csv").exists()
+
+
+# -- writing ------------------------------------------------------------------------------------
+def crossings_frame(scenario: Any) -> pd.DataFrame:
+    """The crossings as the results describe them (for charts and reports)."""
+    rows = []
+    for c in scenario.crossings:
+        a, b = c.sides["a"], c.sides["b"]
+        name = c.name or " / ".join(n for n in (a.name, b.name) if n)
+        rows.append(
+            {
+                "id": c.id,
+                "name": name,
+                "category": c.category,
+                "mode": c.mode,
+                "regime": scenario.regime_of(c),
+                "hours": c.hours,
+                "region_a": a.region,
+                "region_b": b.region,
+                "lanes_a": a.lanes,
+                "lanes_b": b.lanes,
+                "neutral_zone": c.neutral_zone,
+                "lat": c.lat,
+                "lon": c.lon,
+                "source": c.source,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_run_files(out: Path, result: Any) -> None:
+    """A run's files into ``out``: its tables, its records joined from the replications' parts, the manifest."""
+    write_csv(out / "crossings.csv", crossings_frame(result.scenario))
+    write_csv(out / "summary.csv", result.summary)
+    write_csv(out / "stages.csv", result.stages)
+    write_csv(out / "replications.csv", result.replications)
+    for kind, name in (("travellers", TRAVELLER_FILE), ("visits", VISIT_FILE)):
+        parts = result.record_files.get(kind)
+        if parts:
+            atomic_write(out / name, lambda p, parts=parts: join_parquet(parts, p))
+    write_json(out / "manifest.json", result.manifest)
+
+
+def write_comparison_files(out: Path, comparison: Any) -> None:
+    """Each scenario's run files in a subfolder, then ``comparison.csv`` and the manifest."""
+    for r in comparison.runs:
+        (out / r.scenario.name).mkdir()
+        write_run_files(out / r.scenario.name, r)
+    write_csv(out / "comparison.csv", comparison.comparison)
+    write_json(out / "manifest.json", comparison.manifest)
+
+
+class ReportFailed(Exception):
+    """The results were written, but their charts or report could not be drawn."""
+
+    def __init__(self, folder: Path, cause: Exception):
+        super().__init__(folder, cause)
+        self.folder = folder
+        self.cause = cause
+
+    def __str__(self) -> str:
+        return (
+            f"the report could not be drawn ({type(self.cause).__name__}: {self.cause}); the results are in "
+            f"{self.folder}, and `bordersim report {self.folder}` rebuilds the report"
+        )
+
+
+def draw_into(folder: Path, draw: Callable[..., Path], *args: Any) -> Path:
+    """Draw a report into a folder whose results are already in place, so that no failure here can lose them."""
+    try:
+        return draw(folder, *args)
+    except Exception as err:  # noqa: BLE001 - whatever broke the report, the results are kept and said to be
+        raise ReportFailed(folder, err) from err

@@ -1,5 +1,5 @@
 """``python -m sim.validation``: check the model against theory and write docs/validation.md."""
 
-from sim.validation.checks import main
+from sim.validation.cli import main
 
 raise SystemExit(main())

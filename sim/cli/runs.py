@@ -1,0 +1,287 @@
+"""``run`` and ``compare``: simulate scenarios, write their results, and say the headline.
+
+Pandas, the engine and the report are imported inside the commands, so that ``bordersim
+--help`` and ``bordersim validate`` start quickly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from sim.cli.folders import reserve_folder
+from sim.cli.progress import announcer, plural, progress_bar, where_run
+
+
+def run_options(default_out: str, min_replications: int = 1):
+    """The options ``run`` and ``compare`` share, in one place."""
+
+    def apply(f):  # noqa: ANN001, ANN202 - a click command function
+        options = [
+            click.option(
+                "--replications",
+                "-r",
+                type=click.IntRange(min_replications, 100_000),
+                help="Replications of every scenario [the scenario's].",
+            ),
+            click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), help="Root seed [the scenario's]."),
+            click.option(
+                "--days", "-d", type=click.FloatRange(0, 3660, min_open=True), help="Override the horizon, in days."
+            ),
+            click.option("--out", "-o", type=click.Path(path_type=Path), help=f"Results folder [{default_out}]."),
+            click.option(
+                "--jobs",
+                "-j",
+                type=click.IntRange(1, 512),
+                default=1,
+                show_default=True,
+                help="Worker processes (or Dask workers).",
+            ),
+            click.option("--quiet", "-q", is_flag=True, help="No progress bar and no line as each phase begins."),
+            click.option(
+                "--no-report", is_flag=True, help="Skip the charts and report.html (bordersim report makes them later)."
+            ),
+            click.option(
+                "--overwrite",
+                is_flag=True,
+                help="Replace an existing results folder (only once the new one is complete).",
+            ),
+            click.option(
+                "--backend",
+                type=click.Choice(["local", "dask"]),
+                default="local",
+                show_default=True,
+                help="Worker processes here, or a Dask cluster.",
+            ),
+            click.option(
+                "--scheduler", help="Address of a running Dask scheduler (with --backend dask); else a local cluster."
+            ),
+            click.option(
+                "--records",
+                type=click.Choice(["full", "travellers", "none"]),
+                default="full",
+                show_default=True,
+                help="Record files kept: per traveller and per visit, per traveller only, or none (tables only).",
+            ),
+            click.option(
+                "--pieces",
+                type=click.IntRange(1, 1000),
+                default=1,
+                show_default=True,
+                help="Split each replication into this many groups of crossings, run on separate workers "
+                "(same results to the last digit).",
+            ),
+        ]
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return apply
+
+
+@click.command("run")
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@run_options("results/<scenario name>")
+@click.option(
+    "--precision",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Add replications until the 95% half-width of the KPI is within this share of its mean.",
+)
+@click.option(
+    "--precision-kpi",
+    default="time_in_system_mean_min",
+    show_default=True,
+    type=click.Choice(["time_in_system_mean_min", "wait_mean_min", "throughput_per_day"]),
+)
+@click.option("--min-replications", type=click.IntRange(2, 100_000), default=3, show_default=True)
+@click.option("--max-replications", type=click.IntRange(2, 100_000), default=100, show_default=True)
+def run_cmd(
+    scenario_file: Path,
+    replications: int | None,
+    seed: int | None,
+    days: float | None,
+    out: Path | None,
+    jobs: int,
+    quiet: bool,
+    no_report: bool,
+    overwrite: bool,
+    backend: str,
+    scheduler: str | None,
+    records: str,
+    pieces: int,
+    precision: float | None,
+    precision_kpi: str,
+    min_replications: int,
+    max_replications: int,
+) -> None:
+    """Run a scenario's replications and write summary, stages, records, manifest and report."""
+    import sim
+    from sim.experiments.run import Precision
+
+    say = announcer(quiet)
+    scenario = sim.load_scenario(scenario_file)
+    folder = out or Path("results") / scenario.name
+    target = reserve_folder(folder, overwrite, [scenario_file, *scenario.resolved_from], report=not no_report)
+    total = replications or scenario.replications
+    top = max(min_replications, max_replications)
+    where = where_run(jobs, backend, scheduler, total)
+    if precision is None:
+        say(f"simulating {plural(total, 'replication')} of {scenario.name} {where}")
+    else:
+        say(f"simulating {min_replications} to {top} replications of {scenario.name} {where}, until precise enough")
+    with progress_bar(quiet) as progress:
+        task = progress.add_task(f"{scenario.name}: replications", total=total)
+        result = sim.run(
+            scenario,
+            replications=replications,
+            seed=seed,
+            days=days,
+            jobs=jobs,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            backend=backend,
+            scheduler=scheduler,
+            precision=None if precision is None else Precision(precision, precision_kpi, min_replications, top),
+            records=records,
+            pieces=pieces,
+        )
+    say(f"writing results to {folder}")
+    result.write(target, report=False)
+    if not no_report:
+        say("drawing charts and report")
+        result.draw_report(folder)
+    m = result.manifest
+    _warn_overloads(result.stages, result.scenario.name)
+    if "precision" in m:
+        p = m["precision"]
+        verdict = "reached" if p["reached"] else "NOT reached (maximum replications hit)"
+        click.echo(
+            f"precision {verdict}: {p['kpi']} = {p['mean']:.3f} ± {p['half_width']:.3f} after {p['replications']} "
+            f"replications (target ± {100 * p['relative_target']:g}%)",
+            err=not p["reached"],
+        )
+    click.echo(
+        f"{m['scenario']}: {m['replications']} replications of {m['horizon_min'] / 1440:g} days, "
+        f"{m['entities']:,} travellers in {m['wall_time_s']:.1f} s -> {folder}/"
+    )
+
+
+def _warn_overloads(stages, name: str) -> None:  # noqa: ANN001 - a DataFrame, imported late
+    """Tell the user, not only the files, when demand exceeds what some stage can serve."""
+    over = stages[stages["overloaded"]]
+    if over.empty:
+        return
+    click.echo(
+        f"warning: {name}: {len(over)} stage pool(s) overloaded (load >= 1, queue still growing at the end); "
+        "their waits grow with the run's length:",
+        err=True,
+    )
+    for row in over.sort_values("load", ascending=False).head(8).itertuples():
+        click.echo(
+            f"  {row.crossing} {row.direction} side {row.side} {row.stage} ({row.pool}): load {row.load:.2f}, "
+            f"{row.queue_end:.0f} waiting at the end",
+            err=True,
+        )
+
+
+@click.command("compare")
+@click.argument("baseline_file", type=click.Path(path_type=Path))
+@click.argument("other_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@run_options("results/compare-<baseline name>", min_replications=2)
+def compare_cmd(
+    baseline_file: Path,
+    other_files: tuple[Path, ...],
+    replications: int | None,
+    seed: int | None,
+    days: float | None,
+    out: Path | None,
+    jobs: int,
+    quiet: bool,
+    no_report: bool,
+    overwrite: bool,
+    backend: str,
+    scheduler: str | None,
+    records: str,
+    pieces: int,
+) -> None:
+    """Compare scenarios against a baseline with common random numbers and paired 95% intervals."""
+    from sim.experiments.run import compare
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.loader import load_scenario
+
+    say = announcer(quiet)
+    scenarios, problems = [], []
+    # a glob such as scenarios/kz_ru_*.yaml may name the baseline again: run it once
+    others = [f for f in other_files if f.resolve() != baseline_file.resolve()]
+    if not others:
+        raise click.UsageError("name at least one scenario besides the baseline")
+    for f in (baseline_file, *others):
+        try:
+            scenarios.append(load_scenario(f))
+        except ScenarioError as err:
+            problems += err.problems
+    if problems:
+        raise ScenarioError(problems)
+    folder = out or Path("results") / f"compare-{scenarios[0].name}"
+    inputs = [baseline_file, *others, *(f for s in scenarios for f in s.resolved_from)]
+    target = reserve_folder(folder, overwrite, inputs, report=not no_report)
+    reps = replications or scenarios[0].replications
+    say(
+        f"simulating {len(scenarios)} scenarios x {plural(reps, 'replication')} "
+        f"{where_run(jobs, backend, scheduler, reps * len(scenarios))}"
+    )
+    with progress_bar(quiet) as progress:
+        task = progress.add_task("replications", total=reps * len(scenarios))
+        finished: dict[str, int] = {}
+
+        def tick(name: str, done: int, _total: int) -> None:
+            finished[name] = done
+            progress.update(task, completed=sum(finished.values()), description=name)
+
+        result = compare(
+            scenarios[0],
+            scenarios[1:],
+            replications=replications,
+            seed=seed,
+            days=days,
+            jobs=jobs,
+            progress=tick,
+            backend=backend,
+            scheduler=scheduler,
+            records=records,
+            pieces=pieces,
+        )
+    say(f"writing results to {folder}")
+    result.write(target, report=False)
+    if not no_report:
+        say("drawing charts and report")
+        result.draw_report(folder)
+    for r in result.runs:
+        _warn_overloads(r.stages, r.scenario.name)
+    _print_comparison(result)
+    m = result.manifest
+    click.echo(
+        f"{len(scenarios)} scenarios x {m['replications']} replications in {m['wall_time_s']:.1f} s -> {folder}/"
+    )
+
+
+def _print_comparison(result) -> None:  # noqa: ANN001 - ComparisonResult, imported late
+    """The border-wide headline: each scenario against the baseline, per flow."""
+    from rich.table import Table
+
+    t = result.comparison
+    t = t[(t["crossing"] == "ALL") & (t["direction"] == "ALL") & (t["metric"] == "time_in_system_mean_min")]
+    table = Table(title=f"Border-wide mean time in system (min): each scenario against {result.manifest['baseline']}")
+    for col in ("scenario", "flow", "baseline", "scenario", "difference", "95% CI (paired)"):
+        table.add_column(col, justify="left" if col in ("scenario", "flow") else "right")
+    for row in t.itertuples():
+        table.add_row(
+            row.scenario,
+            row.flow,
+            f"{row.baseline_value:.1f}",
+            f"{row.value:.1f}",
+            f"{row.diff:+.1f}",
+            f"[{row.diff_ci95_low:+.1f}, {row.diff_ci95_high:+.1f}]",
+        )
+    Console(width=max(Console().width, 130)).print(table)

@@ -1,0 +1,106 @@
+"""Each source's draws, one calendar week at a time: arrival times, occupancy and luck.
+
+A week's block holds, for every traveller arriving in it, its number of persons and its
+luck: per control step it may meet, four uniforms (service, selection, sent to secondary,
+secondary time) and, where time is counted per person, one uniform per person. Turning
+luck into service times is the route policy's business (``sim.policies.fixed_route``): the
+same uniform gives the same quantile of whatever distribution applies where the traveller
+is actually served.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engine.streams import WEEK_MIN, stream
+from sim.model.arrivals import arrival_times
+from sim.model.compile import MAX_PERSONS, Source, StepPlan
+
+SERVICE, SELECT, SECONDARY, SECONDARY_TIME = range(4)
+"""Rows of a step's luck: which uniform decides what."""
+
+
+def step_keys(source: Source) -> list[tuple[str, str, str]]:
+    """(stage, role, occurrence) of each step: the luck's identity, the same at any crossing."""
+    seen: dict[tuple[str, str], int] = {}
+    keys = []
+    for st in source.steps:
+        n = seen.get((st.stage, st.role), 0)
+        seen[(st.stage, st.role)] = n + 1
+        keys.append((st.stage, st.role, str(n)))
+    return keys
+
+
+@dataclass
+class WeekDraws:
+    """The draws of one source for one week."""
+
+    week: int
+    times: np.ndarray
+    persons: np.ndarray
+    luck: list[np.ndarray]  # per step: 4 x n uniforms
+    person_luck: list[np.ndarray | None]  # per step: one uniform per person, or None
+    first: int  # index of the week's first traveller in the source's whole sequence
+
+
+class SourceDraws:
+    """Draws a source's weeks on demand, each from its own named streams."""
+
+    def __init__(self, source: Source, seed: int, replication: int, horizon: float):
+        self.source = source
+        self.seed = seed
+        self.replication = replication
+        self.horizon = horizon
+        self.keys = step_keys(source)
+        arrivals = source.arrivals
+        self.weeks = 1 if arrivals.times is not None else max(1, int(np.ceil(horizon / WEEK_MIN)))
+        if arrivals.edges is not None:
+            bounds = np.minimum(np.arange(self.weeks + 1) * WEEK_MIN, horizon)
+            self.cuts = np.searchsorted(arrivals.edges, bounds)
+        self.drawn = 0
+
+    def week(self, w: int) -> WeekDraws:
+        src = self.source
+        key = src.key
+        week = str(w)
+        if src.arrivals.times is not None:
+            times = src.arrivals.times
+        else:
+            a, b = int(self.cuts[w]), int(self.cuts[w + 1])
+            edges = src.arrivals.edges[a : b + 1]  # type: ignore[index]
+            rates = src.arrivals.rates[a:b]  # type: ignore[index]
+            rng = stream(self.seed, self.replication, "arrivals", *key, week)
+            times = arrival_times(rng, rates, edges) if b > a else np.empty(0)
+        n = len(times)
+        occ = src.occupancy.quantile(stream(self.seed, self.replication, "occupancy", *key, week).random(n))
+        persons = np.clip(np.rint(occ), 1, MAX_PERSONS).astype(np.int64)
+        luck, person_luck = [], []
+        for st, (stage, role, k) in zip(src.steps, self.keys, strict=True):
+            luck.append(stream(self.seed, self.replication, "luck", *key, stage, role, k, week).random((4, n)))
+            person_luck.append(
+                None
+                if st.per_person.is_zero or st.trace is not None
+                else stream(self.seed, self.replication, "luck-person", *key, stage, role, k, week).random(
+                    int(persons.sum())
+                )
+            )
+        first = self.drawn
+        self.drawn += n
+        return WeekDraws(w, times, persons, luck, person_luck, first)
+
+
+def service_times(step: StepPlan, draws: WeekDraws, index: int) -> np.ndarray:
+    """Service time of each of the week's travellers at ``step`` (the ``index``-th of its route)."""
+    n = len(draws.times)
+    if step.trace is not None:
+        return step.trace[draws.first : draws.first + n]
+    u = draws.luck[index][SERVICE]
+    svc = step.per_vehicle.quantile(u) if not step.per_vehicle.is_zero else np.zeros(n)
+    person_u = draws.person_luck[index]
+    if person_u is not None and n:
+        per_person = step.per_person.quantile(person_u)
+        starts = np.concatenate(([0], np.cumsum(draws.persons)[:-1]))
+        svc = svc + np.add.reduceat(per_person, starts)
+    return svc

@@ -1,0 +1,92 @@
+"""The default event sink: visit and traveller rows, flushed as columns once a simulated day.
+
+The engine appends one tuple per finished visit (to its pool's log) and one per traveller
+leaving; a flush turns them into numpy columns (a ``Chunk``) and hands them to consumers:
+the running statistics of ``sim.analysis`` and, when records are kept, the Parquet writers
+of ``sim.outputs``. Memory is a day of rows, whatever the horizon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A flush's rows as columns. Times in minutes from the start; NaN where not reached."""
+
+    replication: int
+    visit_pool: np.ndarray
+    visit_tid: np.ndarray
+    visit_enter: np.ndarray
+    visit_start: np.ndarray
+    visit_end: np.ndarray
+    visit_leave: np.ndarray
+    tid: np.ndarray
+    source: np.ndarray
+    persons: np.ndarray
+    arrival: np.ndarray
+    release: np.ndarray
+    service: np.ndarray
+
+
+class ChunkConsumer(Protocol):
+    """Something that takes the records chunk by chunk (statistics, files)."""
+
+    def add(self, chunk: Chunk) -> None: ...
+
+    def finish(self, pools: Sequence[Any]) -> Any:
+        """The run is over; ``pools`` are the engine's pools (for what they tracked themselves)."""
+
+
+class Recorder:
+    """Collects rows between flushes and hands each flush to its consumers."""
+
+    def __init__(self, replication: int, pools: int, consumers: Sequence[ChunkConsumer]):
+        self.replication = replication
+        self.visits: list[list[tuple[int, float, float, float, float]]] = [[] for _ in range(pools)]
+        self.travellers: list[tuple[int, int, int, float, float, float]] = []
+        self.consumers = list(consumers)
+
+    def visit_log(self, pool: int) -> list[tuple[int, float, float, float, float]]:
+        return self.visits[pool]
+
+    def traveller_log(self) -> list[tuple[int, int, int, float, float, float]]:
+        return self.travellers
+
+    def flush(self, now: float) -> None:
+        chunk = self._chunk()
+        for consumer in self.consumers:
+            consumer.add(chunk)
+
+    def close(self, now: float, pools: Sequence[Any]) -> list[Any]:
+        self.flush(now)
+        return [consumer.finish(pools) for consumer in self.consumers]
+
+    def _chunk(self) -> Chunk:
+        counts = [len(v) for v in self.visits]
+        rows = [row for v in self.visits for row in v]
+        visits = np.array(rows, dtype=np.float64).reshape(len(rows), 5)
+        for v in self.visits:
+            v.clear()
+        trav = np.array(self.travellers, dtype=np.float64).reshape(len(self.travellers), 6)
+        self.travellers.clear()
+        return Chunk(
+            replication=self.replication,
+            visit_pool=np.repeat(np.arange(len(counts), dtype=np.int32), counts),
+            visit_tid=visits[:, 0].astype(np.int64),
+            visit_enter=visits[:, 1].copy(),
+            visit_start=visits[:, 2].copy(),
+            visit_end=visits[:, 3].copy(),
+            visit_leave=visits[:, 4].copy(),
+            tid=trav[:, 0].astype(np.int64),
+            source=trav[:, 1].astype(np.int32),
+            persons=trav[:, 2].astype(np.int64),
+            arrival=trav[:, 3].copy(),
+            release=trav[:, 4].copy(),
+            service=trav[:, 5].copy(),
+        )
