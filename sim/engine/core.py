@@ -257,10 +257,10 @@ class Engine:
             if where is None and 0 <= tr.pos < len(tr.route):
                 where = tr.route[tr.pos][0]
             if isinstance(where, Pool):
-                start, end = tr.t_start, tr.t_end
+                start, end = getattr(tr, "t_start", _NAN), getattr(tr, "t_end", _NAN)
                 if tid in queued:
                     start = end = _NAN
                 elif tid not in held:
                     end = _NAN
-                where.visits.append((tid, tr.t_enter, start, end, _NAN))
+                where.visits.append((tid, getattr(tr, "t_enter", _NAN), start, end, _NAN))
             self.released_log.append((tid, tr.source, tr.persons, tr.arrival, _NAN, tr.service))

@@ -55,12 +55,9 @@ class Traveller(CheapEvent):
         self.arrival = arrival
         self.route: list[tuple[Any, float]] = []
         self.pos = -1
-        self.due = arrival
-        self.t_enter = _NAN
-        self.t_start = _NAN
-        self.t_end = _NAN
         self.service = 0.0
         self.zone: NeutralZone | None = None
+        # due, t_enter, t_start and t_end are set before they are read (join, start, done)
 
 
 class Pool:

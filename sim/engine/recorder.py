@@ -69,8 +69,8 @@ class Recorder:
 
     def _chunk(self) -> Chunk:
         counts = [len(v) for v in self.visits]
-        rows = [row for v in self.visits for row in v]
-        visits = np.array(rows, dtype=np.float64).reshape(len(rows), 5)
+        parts = [np.array(v, dtype=np.float64) for v in self.visits if v]
+        visits = np.concatenate(parts) if parts else np.empty((0, 5))
         for v in self.visits:
             v.clear()
         trav = np.array(self.travellers, dtype=np.float64).reshape(len(self.travellers), 6)

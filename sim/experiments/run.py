@@ -65,7 +65,9 @@ class RunResult:
                 f"this run kept records={self.manifest.get('records', 'none')!r}: no {kind} table; "
                 "run with records='full' (visits and travellers) or 'travellers'"
             )
-        return read_records(self.record_files[kind])
+        # in traveller order within each replication (the files are in the order travellers left)
+        table = read_records(self.record_files[kind])
+        return table.sort_values(["replication", "traveller"], kind="stable", ignore_index=True)
 
     @property
     def crossings(self) -> pd.DataFrame:
@@ -131,10 +133,12 @@ def execute(
     """
     if records not in LEVELS:
         raise ValueError(f"records must be one of {', '.join(LEVELS)}, not {records!r}")
-    folder = None if spool is None or records == "none" else str(spool.path)
+    folders: dict[str, str | None] = {}
+    for k, s in enumerate(scenarios):  # each scenario's record files in a folder of its own
+        folders[s.name] = None if spool is None or records == "none" else str(spool.folder(f"{k:04d}"))
     pairs = [(s, r) for s in scenarios for r in replications]
     if pieces <= 1:
-        tasks = [(Task(s, r, None, records, folder),) for s, r in pairs]
+        tasks = [(Task(s, r, None, records, folders[s.name]),) for s, r in pairs]
         return run_tasks(
             replicate, tasks, jobs, backend, scheduler, None if on_done is None else (lambda i, _: on_done(i))
         )
@@ -142,7 +146,7 @@ def execute(
     tasks, owner = [], []
     for k, (s, r) in enumerate(pairs):
         for crossings in split[s.name]:
-            tasks.append((Task(s, r, crossings, records, folder),))
+            tasks.append((Task(s, r, crossings, records, folders[s.name]),))
             owner.append(k)
     remaining = [owner.count(k) for k in range(len(pairs))]
 

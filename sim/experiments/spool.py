@@ -19,5 +19,11 @@ class Spool:
         self.path = Path(tempfile.mkdtemp(prefix="bordersim-records-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.path, True)
 
+    def folder(self, name: str) -> Path:
+        """A subfolder (made if need be): one per scenario, so that their replications' files never meet."""
+        path = self.path / name
+        path.mkdir(exist_ok=True)
+        return path
+
     def remove(self) -> None:
         self._cleanup()

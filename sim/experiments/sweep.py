@@ -30,7 +30,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from sim.analysis.kpis import KEYS, KPIS
 from sim.experiments.executors import run_tasks
 from sim.experiments.memory import check_memory, demand_volume
-from sim.experiments.replicate import Task, replicate
+from sim.experiments.replicate import ReplicationError, Task, replicate
 from sim.experiments.run import with_overrides
 from sim.outputs.files import atomic_write, write_csv, write_json
 from sim.scenario.errors import Problem, ScenarioError
@@ -218,14 +218,19 @@ def sweep_task(
         output = replicate(Task(scenario, replication))
         k = output.kpis
     except Exception as err:  # noqa: BLE001 - a failed run is recorded and the sweep goes on
+        if isinstance(err, ReplicationError):  # the model's own error, as it was raised
+            error = f"RunawayError: {err.message}" if err.unstable else err.message
+            details = err.details or traceback.format_exc()
+        else:
+            error, details = f"{type(err).__name__}: {err}", traceback.format_exc()
         record = {
             "key": key,
             "point": point,
             "replication": replication,
             "seed": scenario.seed,
             "factors": factors,
-            "error": f"{type(err).__name__}: {err}",
-            "traceback": traceback.format_exc(),
+            "error": error,
+            "traceback": details,
         }
         write_json(Path(runs_dir) / f"{key}.error.json", record)
         return {"key": key, "ok": False, "error": record["error"]}

@@ -105,7 +105,10 @@ class RecordFiles:
 
         writer = self.writers.get(kind)
         if writer is None:
-            writer = self.writers[kind] = pq.ParquetWriter(self.paths[kind], table.schema)
+            # Parquet's own dictionary pages only for the name columns (already dictionaries):
+            # trying them on every float column costs more than the rest of the write
+            names = [f.name for f in table.schema if str(f.type).startswith("dictionary")]
+            writer = self.writers[kind] = pq.ParquetWriter(self.paths[kind], table.schema, use_dictionary=names)
         writer.write_table(table)
 
     def finish(self, pools: Sequence[Any]) -> dict[str, Path]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.outputs.files import atomic_write
 from sim.validation.checks import LEVEL, CheckResult, chance_of_failures, verdict
 from sim.validation.recursion import ExactCheck
 from sim.validation.recursion import markdown as recursion_markdown
@@ -161,8 +162,7 @@ def write_markdown(
             "",
         ]
         lines += [f"- {run}" for run in runs]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    text = "\n".join(lines) + "\n"
+    # through the one atomic write: an interrupted run never leaves half a report where the old one was
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
     return path
