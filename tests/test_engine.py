@@ -145,7 +145,7 @@ def _deterministic_one_server() -> sim.Scenario:
 @pytest.mark.parametrize(("queues", "order"), [(None, [0, 1, 2]), (_LastComeFirstServed(), [0, 2, 1])])
 def test_a_queue_discipline_is_a_plug_in(queues, order):
     model = compile_model(_deterministic_one_server())
-    engine = Engine(model, 0, Recorder(0, len(model.pools), [_Keep()]), queues=queues)
+    engine = Engine(model, 0, Recorder(0, [_Keep()]), queues=queues)
     (visits,) = engine.run()
     served = visits.sort_values("start")["tid"].tolist()
     assert served == order  # travellers 0, 1, 2 of source 0
@@ -164,7 +164,7 @@ class _ClosedFirstHalfHour(ScheduledCapacity):
 
 def test_a_capacity_source_is_a_plug_in():
     model = compile_model(_deterministic_one_server())
-    engine = Engine(model, 0, Recorder(0, len(model.pools), [_Keep()]), capacity=_ClosedFirstHalfHour())
+    engine = Engine(model, 0, Recorder(0, [_Keep()]), capacity=_ClosedFirstHalfHour())
     (visits,) = engine.run()
     assert sorted(visits["start"].dropna().tolist()) == [30.0, 40.0, 50.0]
 

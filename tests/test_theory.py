@@ -77,7 +77,7 @@ class _Collect:
 def test_conservation_on_every_replication(tutorial):
     model = compile_model(tutorial)
     for rep in range(3):
-        engine = Engine(model, rep, Recorder(rep, len(model.pools), [_Collect()]))
+        engine = Engine(model, rep, Recorder(rep, [_Collect()]))
         ((release, tid),) = engine.run()
         inside = len(engine.alive)
         assert engine.arrived == len(release) > 0

@@ -67,12 +67,13 @@ def _wait_stats(rows: int, levels: list[np.ndarray], group: np.ndarray, values: 
         order = np.lexsort((values, row))
         v, r = values[order], row[order]
         bounds = np.searchsorted(r, np.arange(rows + 1))
+        qs = list(QUANTILES.values())
         for k in np.unique(r):
             part = v[bounds[k] : bounds[k + 1]]
             out["mean"][k] = part.mean()
             out["max"][k] = part[-1]
-            for name, q in QUANTILES.items():
-                out[name][k] = np.quantile(part, q)
+            for name, value in zip(QUANTILES, np.quantile(part, qs), strict=True):
+                out[name][k] = value
     return out
 
 

@@ -262,5 +262,5 @@ class Engine:
                     start = end = _NAN
                 elif tid not in held:
                     end = _NAN
-                where.visits.append((tid, getattr(tr, "t_enter", _NAN), start, end, _NAN))
+                where.visits.append((where.index, tid, getattr(tr, "t_enter", _NAN), start, end, _NAN))
             self.released_log.append((tid, tr.source, tr.persons, tr.arrival, _NAN, tr.service))

@@ -132,7 +132,7 @@ class Pool:
             self.moved(tr, now)
 
     def leave(self, tr: Traveller, now: float) -> None:
-        self.visits.append((tr.tid, tr.t_enter, tr.t_start, tr.t_end, now))
+        self.visits.append((self.index, tr.tid, tr.t_enter, tr.t_start, tr.t_end, now))
         self.busy -= 1
         if self.queue and self.busy < self.cap:
             self.start(self.queue.popleft(), now)

@@ -78,9 +78,9 @@ class CapacitySource(Protocol):
 
 
 class VisitLog(Protocol):
-    """Where a pool appends each finished visit: (traveller id, enter, start, end, leave)."""
+    """Where a pool appends each finished visit: (pool index, traveller id, enter, start, end, leave)."""
 
-    def append(self, visit: tuple[int, float, float, float, float]) -> None: ...
+    def append(self, visit: tuple[int, int, float, float, float, float]) -> None: ...
 
 
 class TravellerLog(Protocol):

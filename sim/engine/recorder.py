@@ -46,14 +46,15 @@ class ChunkConsumer(Protocol):
 class Recorder:
     """Collects rows between flushes and hands each flush to its consumers."""
 
-    def __init__(self, replication: int, pools: int, consumers: Sequence[ChunkConsumer]):
+    def __init__(self, replication: int, consumers: Sequence[ChunkConsumer]):
         self.replication = replication
-        self.visits: list[list[tuple[int, float, float, float, float]]] = [[] for _ in range(pools)]
+        # one list for every pool: a flush converts it in one call, however many pools there are
+        self.visits: list[tuple[int, int, float, float, float, float]] = []
         self.travellers: list[tuple[int, int, int, float, float, float]] = []
         self.consumers = list(consumers)
 
-    def visit_log(self, pool: int) -> list[tuple[int, float, float, float, float]]:
-        return self.visits[pool]
+    def visit_log(self, pool: int) -> list[tuple[int, int, float, float, float, float]]:
+        return self.visits
 
     def traveller_log(self) -> list[tuple[int, int, int, float, float, float]]:
         return self.travellers
@@ -68,21 +69,18 @@ class Recorder:
         return [consumer.finish(pools) for consumer in self.consumers]
 
     def _chunk(self) -> Chunk:
-        counts = [len(v) for v in self.visits]
-        parts = [np.array(v, dtype=np.float64) for v in self.visits if v]
-        visits = np.concatenate(parts) if parts else np.empty((0, 5))
-        for v in self.visits:
-            v.clear()
+        visits = np.array(self.visits, dtype=np.float64).reshape(len(self.visits), 6)
+        self.visits.clear()
         trav = np.array(self.travellers, dtype=np.float64).reshape(len(self.travellers), 6)
         self.travellers.clear()
         return Chunk(
             replication=self.replication,
-            visit_pool=np.repeat(np.arange(len(counts), dtype=np.int32), counts),
-            visit_tid=visits[:, 0].astype(np.int64),
-            visit_enter=visits[:, 1].copy(),
-            visit_start=visits[:, 2].copy(),
-            visit_end=visits[:, 3].copy(),
-            visit_leave=visits[:, 4].copy(),
+            visit_pool=visits[:, 0].astype(np.int32),
+            visit_tid=visits[:, 1].astype(np.int64),
+            visit_enter=visits[:, 2].copy(),
+            visit_start=visits[:, 3].copy(),
+            visit_end=visits[:, 4].copy(),
+            visit_leave=visits[:, 5].copy(),
             tid=trav[:, 0].astype(np.int64),
             source=trav[:, 1].astype(np.int32),
             persons=trav[:, 2].astype(np.int64),

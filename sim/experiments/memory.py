@@ -1,18 +1,16 @@
 """How much memory a run will need, estimated before it starts, and whether this machine has it.
 
-A scenario under ``limits.max_arrivals`` can still need more memory than the machine has:
-a run keeps every traveller's record and every visit in memory until its tables are
-written. Running out half-way loses the work and can take the machine down with it, so the
-need is estimated from the expected number of travellers and control steps, and a run that
-would not fit is refused with the figures and what to change.
+A scenario under ``limits.max_arrivals`` can still need more memory than the machine has.
+Running out half-way loses the work and can take the machine down with it, so the need is
+estimated from the expected number of travellers and control steps, and a run that would
+not fit is refused with the figures and what to change.
 
-The per-traveller and per-visit costs were measured here (peak RSS of ``sim.run`` on the
-Kazakhstan–Russia scenario and on ``bench/tandem.yaml`` for 1 and 3 replications, with
-``resource.getrusage``) and rounded up: a replication being simulated holds about 0.5 KB
-per visit, and every finished replication's tables about 1.4 KB per traveller until the
-run's tables are written. Peak RSS itself varies by a hundred MiB or so from run to run on a
-loaded machine (allocators give memory back on timers), which the rounding up covers for the
-large runs this check is for.
+What a run holds: each replication under way, a week of its travellers' draws and a day of
+its records (they go to Parquet files as the run goes), whatever the horizon; and, until the
+tables are built, each completed traveller's wait, time in system and group (20 bytes, for
+exact pooled quantiles). The per-traveller and per-visit costs below were measured here
+(peak RSS with ``resource.getrusage`` of one replication of the Kazakhstan–Russia scenario
+over 28, 91 and 365 days, ``bench/whole_border.py``) and rounded up.
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def _simulate(model: Model, scenario: Scenario, task: Task, piece: Piece) -> Pie
         consumers.append(RecordFiles(model, task.replication, Path(task.spool), task.records, tag))
     t0 = time.perf_counter()
     try:
-        engine = Engine(model, task.replication, Recorder(task.replication, len(model.pools), consumers), piece=piece)
+        engine = Engine(model, task.replication, Recorder(task.replication, consumers), piece=piece)
         results = engine.run()
     except RunawayError as err:
         raise ReplicationError(scenario.name, task.replication, scenario.seed, str(err), unstable=True) from None

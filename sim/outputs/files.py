@@ -87,11 +87,11 @@ def write_parquet(path: Path, df: pd.DataFrame) -> None:
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n"))
+    atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8"))
 
 
 def write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda p: p.write_text(text))
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 class OutputError(Exception):

@@ -58,7 +58,7 @@ def _save(fig: Figure, folder: Path, name: str) -> str:
     plt.close(fig)
     charts_dir = folder / "charts"
     atomic_write(charts_dir / f"{name}.png", lambda p: p.write_bytes(png))
-    atomic_write(charts_dir / f"{name}.svg", lambda p: p.write_text(svg.getvalue()))
+    atomic_write(charts_dir / f"{name}.svg", lambda p: p.write_text(svg.getvalue(), encoding="utf-8"))
     return base64.b64encode(png).decode("ascii")
 
 
