@@ -262,6 +262,7 @@ class Spread:
 
     @classmethod
     def of(cls, values: Iterable[float]) -> Spread:
+        """Median, min and max of ``values`` (at least one)."""
         data = [float(v) for v in values]
         if not data:
             raise ValueError("no values")
@@ -373,6 +374,7 @@ def freeze_sources(*folders: Path) -> tuple[str, dict[Path, Path]]:
 
 
 def _version(package: str) -> str:
+    """An installed distribution's version, without importing it."""
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
@@ -418,6 +420,7 @@ def print_versions(sources: str | None = None) -> None:
 
 
 def _load() -> str:
+    """The load averages, which say how busy the machine was when the numbers were taken."""
     try:
         return ", ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:

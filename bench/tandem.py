@@ -109,6 +109,7 @@ def bordersim_task(travellers: int, seed: int, records: str) -> Task:
 def customer(
     env: simpy.Environment, stages: list[simpy.Resource], services: list[float], waits: list[float]
 ) -> Generator[simpy.Event, Any, None]:
+    """One customer through the three stages in turn, the textbook way: request, hold for the service, release."""
     arrived = env.now
     in_service = 0.0
     for res, service in zip(stages, services, strict=True):
@@ -122,6 +123,7 @@ def customer(
 def source(
     env: simpy.Environment, stages: list[simpy.Resource], rng: random.Random, waits: list[float]
 ) -> Generator[simpy.Event, Any, None]:
+    """Poisson arrivals; each customer's three service times are drawn when it arrives."""
     expovariate = rng.expovariate
     rates = [1.0 / m for m in SERVICE_MEANS]
     while True:
@@ -153,14 +155,17 @@ def plain_simpy_task(travellers: int, seed: int) -> Task:
 
 # -- reporting -------------------------------------------------------------------------------
 def per_cpu(m: Measurement) -> float:
+    """Customers per CPU-second of the measured work."""
     return m.value[0] / m.cpu_s
 
 
 def per_wall(m: Measurement) -> float:
+    """Customers per wall-second of the measured work."""
     return m.value[0] / m.wall_s
 
 
 def repeat_row(r: int, name: str, m: Measurement) -> list[str]:
+    """One measurement as a row of the per-repeat table."""
     return [
         str(r),
         name,
@@ -175,6 +180,7 @@ def repeat_row(r: int, name: str, m: Measurement) -> list[str]:
 
 
 def summary_row(name: str, ms: list[Measurement]) -> list[str]:
+    """Median (min–max) of one model's measurements as a row of the summary table."""
     return [
         name,
         Spread.of(m.cpu_s for m in ms).format(".2f"),
@@ -187,6 +193,7 @@ def summary_row(name: str, ms: list[Measurement]) -> list[str]:
 
 
 def compare(travellers: int, repeats: int, records: str, sources: str) -> None:
+    """Alternate the two models ``repeats`` times, each run in a fresh process, and print the comparison."""
     print_versions(sources)
     print(
         f"tandem queue M/M/4 -> M/M/2 -> M/M/3, load 0.8 per stage; {travellers:,} travellers, "
@@ -255,6 +262,7 @@ def profile(travellers: int, records: str, sources: str, top: int = 25) -> None:
 
 
 def main() -> None:
+    """Parse the command line, freeze the sources, then compare or profile."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--travellers", type=int, default=200_000, help="customers per run (default 200000)")
     parser.add_argument("--repeats", type=int, default=5, help="alternations of the two models (default 5)")

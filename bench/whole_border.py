@@ -118,19 +118,23 @@ def write_sizes(result: Any) -> dict[str, Any]:
 
 # -- reporting ---------------------------------------------------------------------------------
 def days_label(days: float) -> str:
+    """A horizon as typed (28, not 28.0)."""
     return f"{days:g}"
 
 
 def travellers(ms: list[Measurement]) -> str:
+    """Travellers of the runs: one number when every repeat simulated the same (same seed), else a range."""
     counts = sorted({m.value["travellers"] for m in ms})
     return f"{counts[0]:,}" if len(counts) == 1 else Spread.of(counts).format(",.0f")
 
 
 def per_cpu(m: Measurement) -> float:
+    """Travellers per CPU-second of the run, workers included."""
     return m.value["travellers"] / m.total_cpu_s
 
 
 def single_rows(days: list[float], runs: dict[float, list[Measurement]]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the one-job table, one row per horizon."""
     header = ["days", "travellers", "CPU s", "wall s", "peak RSS MiB", "set-up RSS MiB", "travellers per CPU-s"]
     rows = []
     for d in days:
@@ -150,6 +154,7 @@ def single_rows(days: list[float], runs: dict[float, list[Measurement]]) -> tupl
 
 
 def print_sizes(days: list[float], runs: dict[float, list[Measurement]], records: str) -> None:
+    """Sizes of the written record files per horizon, in total and per million travellers."""
     header = ["days", "travellers", *RECORD_FILES, "size per million travellers", "write CPU s", "write wall s"]
     rows = []
     for d in days:
@@ -319,6 +324,7 @@ def profile(path: Path, days: float, records: str, top: int = 25) -> None:
 
 
 def main() -> None:
+    """Parse the command line, freeze the sources and scenarios, then measure or profile."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--days", type=float, nargs="+", default=[28, 91, 365], help="horizons (default 28 91 365)")
     parser.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")

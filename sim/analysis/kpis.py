@@ -63,9 +63,12 @@ def _wait_stats(rows: int, levels: list[np.ndarray], group: np.ndarray, values: 
     """Mean, quantiles and maximum of ``values`` per row, from the values sorted within each row."""
     out = {name: np.full(rows, np.nan) for name in ("mean", "max", *QUANTILES)}
     for codes in levels:
-        row = codes[group]
+        row = codes.astype(np.int32)[group]
         order = np.lexsort((values, row))
-        v, r = values[order], row[order]
+        r = row[order]
+        del row
+        v = values[order]
+        del order
         bounds = np.searchsorted(r, np.arange(rows + 1))
         qs = list(QUANTILES.values())
         for k in np.unique(r):

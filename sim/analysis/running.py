@@ -40,6 +40,8 @@ class TravellerTotals:
     @staticmethod
     def merge(parts: Sequence[TravellerTotals]) -> TravellerTotals:
         """Totals of pieces of one replication (integer sums, values concatenated)."""
+        if len(parts) == 1:  # a whole run: nothing to join, and no copy of its values
+            return parts[0]
         first = parts[0]
         return TravellerTotals(
             arrivals=sum((p.arrivals for p in parts[1:]), first.arrivals.copy()),

@@ -26,7 +26,8 @@ from simpy.core import NORMAL, URGENT
 from simpy.events import Event
 
 TESTED_SIMPY = ("4.1.1", "4.1.2")
-"""SimPy releases the engine is tested with (pyproject.toml pins ``simpy>=4.1.1,<4.2``)."""
+"""SimPy releases the engine is tested with: the golden tables and the kernel checks pass on both
+(pyproject.toml pins ``simpy>=4.1.1,<4.2``)."""
 
 
 class KernelMismatch(RuntimeError):
