@@ -10,7 +10,8 @@ its records (they go to Parquet files as the run goes), whatever the horizon; an
 tables are built, each completed traveller's wait, time in system and group (20 bytes, for
 exact pooled quantiles). The per-traveller and per-visit costs below were measured here
 (peak RSS with ``resource.getrusage`` of one replication of the Kazakhstan–Russia scenario
-over 28, 91 and 365 days, ``bench/whole_border.py``) and rounded up.
+over 28, 91 and 365 days, ``bench/whole_border.py``: 262, 360 and 754 MiB) and rounded up
+(the estimate with the process itself: 283, 407 and 944 MiB).
 """
 
 from __future__ import annotations
