@@ -94,7 +94,7 @@ def compare(
     # are all busy with the largest scenario
     largest = max(range(len(scenarios)), key=lambda k: demand_volume(scenarios[k]))
     busy = [min(max(1, jobs), replications) if k == largest else 0 for k in range(len(scenarios))]
-    check_memory([(s, b, replications) for s, b in zip(scenarios, busy, strict=True)], jobs, records)
+    check_memory([(s, b, replications) for s, b in zip(scenarios, busy, strict=True)], jobs)
     spool = Spool() if records != "none" else None
     done: dict[str, int] = {}
 

@@ -118,7 +118,7 @@ def available_bytes() -> float:
     return available
 
 
-def check_memory(parts: list[tuple[Scenario, int, int]], jobs: int, records: str = "full") -> None:
+def check_memory(parts: list[tuple[Scenario, int, int]], jobs: int) -> None:
     """Refuse, before any work, a run that would not fit in memory: ``ScenarioError`` with the figures.
 
     ``parts`` are (scenario, replications under way at once, replications held) for every

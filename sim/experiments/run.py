@@ -243,7 +243,7 @@ def run(
     """
     scenario = with_overrides(scenario, replications, seed, days)
     most = scenario.replications if precision is None else precision.maximum
-    check_memory([(scenario, min(max(1, jobs), most), most)], jobs, records)
+    check_memory([(scenario, min(max(1, jobs), most), most)], jobs)
     wall0 = time.perf_counter()
     spool = Spool() if records != "none" else None
     count = [0]
