@@ -169,6 +169,33 @@ def test_a_capacity_source_is_a_plug_in():
     assert sorted(visits["start"].dropna().tolist()) == [30.0, 40.0, 50.0]
 
 
+class _HoldUntilHalfPast:
+    """An admission plugged in from outside: holds arrivals until 00:30, then lets them go in order."""
+
+    def bind(self, engine):
+        self.engine = engine
+        self.held = []
+        kernel.call_at(engine.env, 30.0, self._open)
+
+    def admit(self, traveller, now):
+        if now >= 30.0:
+            return True
+        self.held.append(traveller)
+        return False
+
+    def _open(self, _event):
+        for traveller in self.held:
+            self.engine.release(traveller, 30.0)
+
+
+def test_an_admission_is_a_plug_in():
+    model = compile_model(_deterministic_one_server())
+    engine = Engine(model, 0, Recorder(0, [_Keep()]), admission=_HoldUntilHalfPast())
+    (visits,) = engine.run()
+    assert visits.sort_values("start")["start"].tolist() == [30.0, 40.0, 50.0]
+    assert visits.sort_values("start")["tid"].tolist() == [0, 1, 2]
+
+
 # -- independent pieces ------------------------------------------------------------------------
 def test_a_replication_split_into_pieces_gives_the_same_tables_to_the_last_digit():
     scenario = sim.load_scenario(ROOT_SCENARIO)

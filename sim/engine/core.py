@@ -112,12 +112,13 @@ class Engine:
         ]
         self.zones: list[Any] = [NeutralZone(z.capacity, self.advance) for z in model.zones]
         self.route_policy.bind(self)
+        self.admission.bind(self)
         self.released_log = sink.traveller_log()
         self.alive: dict[int, Traveller] = {}
         self.max_in_system = model.max_in_system
         self.route = self.route_policy.route
         # the default admits everyone: skip the call
-        self.admit = None if isinstance(self.admission, AdmitAll) else self.admission.admit
+        self.admit = None if type(self.admission) is AdmitAll else self.admission.admit
         self.arrived = 0
         self.released = 0
 

@@ -49,6 +49,9 @@ class RoutePolicy(Protocol):
 class Admission(Protocol):
     """Decides whether an arriving traveller goes on at once."""
 
+    def bind(self, engine: Any) -> None:
+        """Called once, before the first arrival: the engine (its ``env`` and ``release``)."""
+
     def admit(self, traveller: Traveller, now: float) -> bool:
         """True: it goes on now. False: the admission holds it and later calls ``release(traveller, time)``."""
 

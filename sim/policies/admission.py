@@ -12,5 +12,8 @@ from sim.engine.entities import Traveller
 class AdmitAll:
     """Admits everyone on arrival."""
 
+    def bind(self, engine: object) -> None:
+        """Nothing to remember: no traveller is ever held."""
+
     def admit(self, traveller: Traveller, now: float) -> bool:
         return True
