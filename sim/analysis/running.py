@@ -80,10 +80,9 @@ class TravellerStats:
         self.completed += np.bincount(g[done], minlength=n)
         self.released += np.bincount(g[in_window], minlength=n)
         np.add.at(self.persons, g[in_window], chunk.persons[in_window])
-        tis = (chunk.release - chunk.arrival)[done]
         self.groups.append(g[done])
-        self.waits.append(tis - chunk.service[done])
-        self.times.append(tis)
+        self.waits.append(chunk.wait()[done])
+        self.times.append(chunk.time_in_system()[done])
 
     def finish(self, pools: Sequence[Any]) -> TravellerTotals:
         def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:

@@ -33,6 +33,18 @@ class Chunk:
     release: np.ndarray
     service: np.ndarray
 
+    def time_in_system(self) -> np.ndarray:
+        """Release minus arrival of each traveller; NaN for those still inside."""
+        return self.release - self.arrival
+
+    def finished_service(self) -> np.ndarray:
+        """Each traveller's total service time; NaN for those still inside (their service is not over)."""
+        return np.where(np.isnan(self.release), np.nan, self.service)
+
+    def wait(self) -> np.ndarray:
+        """Time in system minus service: queueing, blocking at a full zone, waiting for a shut crossing."""
+        return self.time_in_system() - self.finished_service()
+
 
 class ChunkConsumer(Protocol):
     """Something that takes the records chunk by chunk (statistics, files)."""

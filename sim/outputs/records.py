@@ -67,9 +67,6 @@ class RecordFiles:
         pa = self.pa
         if self.level == "none":
             return
-        tis = c.release - c.arrival
-        out = ~np.isnan(c.release)
-        service = np.where(out, c.service, np.nan)
         columns = {
             "replication": pa.array(np.full(len(c.tid), self.replication, dtype=np.int32)),
             "traveller": pa.array(c.tid),
@@ -77,9 +74,9 @@ class RecordFiles:
             "persons": pa.array(c.persons),
             "arrival_min": pa.array(c.arrival),
             "release_min": pa.array(c.release),
-            "service_min": pa.array(service),
-            "wait_min": pa.array(tis - service),
-            "time_in_system_min": pa.array(tis),
+            "service_min": pa.array(c.finished_service()),
+            "wait_min": pa.array(c.wait()),
+            "time_in_system_min": pa.array(c.time_in_system()),
         }
         self._write("travellers", pa.table(columns))
         if self.level != "full":
