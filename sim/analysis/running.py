@@ -110,6 +110,7 @@ POOL_SUMS = (
     "service_sum",
     "waiting_mid",
     "waiting_end",
+    "reneged",
     "queue_max",
 )
 
@@ -138,7 +139,7 @@ class PoolStats:
         self.warmup, self.horizon = model.warmup, model.horizon
         self.n = len(model.pools)
         self.sums = {
-            k: np.zeros(self.n, dtype=np.int64 if k.startswith(("n_", "served", "waiting")) else float)
+            k: np.zeros(self.n, dtype=np.int64 if k.startswith(("n_", "served", "waiting", "reneged")) else float)
             for k in POOL_SUMS
         }
 
@@ -146,7 +147,10 @@ class PoolStats:
         warmup, horizon, n, s = self.warmup, self.horizon, self.n, self.sums
         idx = c.visit_pool
         enter = np.clip(c.visit_enter, warmup, horizon)
-        start_raw = np.where(np.isnan(c.visit_start), horizon, c.visit_start)
+        # a visit never started: still waiting at the horizon, or left the line (diverted) at its leave time
+        start_raw = np.where(
+            np.isnan(c.visit_start), np.where(np.isnan(c.visit_leave), horizon, c.visit_leave), c.visit_start
+        )
         start = np.clip(start_raw, warmup, horizon)
         leave = np.clip(np.where(np.isnan(c.visit_leave), horizon, c.visit_leave), warmup, horizon)
         started = ~np.isnan(c.visit_start)
@@ -162,7 +166,8 @@ class PoolStats:
         s["service_sum"] += np.bincount(idx[ended], weights=(c.visit_end - c.visit_start)[ended], minlength=n)
         middle = warmup + (horizon - warmup) / 2
         s["waiting_mid"] += np.bincount(idx[(c.visit_enter <= middle) & (start_raw > middle)], minlength=n)
-        s["waiting_end"] += np.bincount(idx[~started], minlength=n)
+        s["waiting_end"] += np.bincount(idx[~started & np.isnan(c.visit_leave)], minlength=n)
+        s["reneged"] += np.bincount(idx[~started & ~np.isnan(c.visit_leave) & (c.visit_leave >= warmup)], minlength=n)
 
     def finish(self, pools: Sequence[Any]) -> PoolTotals:
         self.sums["queue_max"] = np.asarray([p.qmax for p in pools], dtype=float)

@@ -19,9 +19,18 @@ from typing import Any
 import simpy
 
 from sim.engine.entities import NeutralZone, Pool, Traveller
-from sim.engine.hooks import Admission, CapacitySource, EventSink, QueueDiscipline, RoutePolicy
+from sim.engine.hooks import (
+    Admission,
+    CapacitySource,
+    ChoicePolicy,
+    DiversionPolicy,
+    EventSink,
+    QueueDiscipline,
+    RoutePolicy,
+)
 from sim.engine.kernel import CheapEvent, call_at, check_kernel, pusher
 from sim.engine.luck import SourceDraws, WeekDraws
+from sim.engine.trips import Trips
 from sim.model.compile import Model, Piece, Source
 
 _NAN = float("nan")
@@ -84,11 +93,16 @@ class Engine:
         admission: Admission | None = None,
         queues: QueueDiscipline | None = None,
         capacity: CapacitySource | None = None,
+        choice: ChoicePolicy | None = None,
+        diversion: DiversionPolicy | None = None,
     ):
         from sim.policies.admission import AdmitAll
+        from sim.policies.diversion import Diversion
         from sim.policies.fifo import FirstComeFirstServed
         from sim.policies.fixed_route import FixedRoute
+        from sim.policies.route_choice import RouteChoice
         from sim.policies.scheduled_capacity import ScheduledCapacity
+        from sim.policies.wait_board import WaitBoard
 
         if not _checked:
             check_kernel()
@@ -101,6 +115,8 @@ class Engine:
         self.route_policy = route or FixedRoute()
         self.admission = admission or AdmitAll()
         self.capacity = capacity or ScheduledCapacity()
+        if hasattr(self.capacity, "bind"):
+            self.capacity.bind(model)  # what it needs to say when a shut pool reopens
         queues = queues or FirstComeFirstServed()
         self.env = env = simpy.Environment()
         check_kernel(env)
@@ -113,6 +129,16 @@ class Engine:
         self.zones: list[Any] = [NeutralZone(z.capacity, self.advance) for z in model.zones]
         self.route_policy.bind(self)
         self.admission.bind(self)
+        self.trips: Trips | None = None
+        if self.piece.corridors:
+            self.board = WaitBoard(self, model.choice.information, model.choice.publish_every)
+            choice = choice or RouteChoice(model.choice)
+            if diversion is None and model.diversion is not None:
+                diversion = Diversion(model.diversion)
+            choice.bind(self)
+            if diversion is not None:
+                diversion.bind(self)
+            self.trips = Trips(self, choice, diversion)
         self.released_log = sink.traveller_log()
         self.alive: dict[int, Traveller] = {}
         self.max_in_system = model.max_in_system
@@ -138,15 +164,7 @@ class Engine:
             self.push(event.due, event)
         else:
             event.schedule_next()
-        alive = self.alive
-        alive[tid] = tr
-        self.arrived += 1
-        if len(alive) > self.max_in_system:
-            raise RunawayError(
-                f"more than {self.max_in_system:,} travellers inside at once at {now / 1440:.2f} days "
-                "(limits.max_in_system): demand exceeds what the crossings can serve; see the stages' load, "
-                "add servers, lower demand, shorten the horizon or raise the limit"
-            )
+        self.enter(tr, now)
         if self.admit is None or self.admit(tr, now):
             # advance(), inlined
             tr.pos = 0
@@ -155,6 +173,18 @@ class Engine:
                 route[0][0].join(tr, None, now)
             else:
                 self.finish(tr, now)
+
+    def enter(self, tr: Traveller, now: float) -> None:
+        """Count a traveller in (at its arrival, or a corridor's at its departure)."""
+        alive = self.alive
+        alive[tr.tid] = tr
+        self.arrived += 1
+        if len(alive) > self.max_in_system:
+            raise RunawayError(
+                f"more than {self.max_in_system:,} travellers inside at once at {now / 1440:.2f} days "
+                "(limits.max_in_system): demand exceeds what the crossings can serve; see the stages' load, "
+                "add servers, lower demand, shorten the horizon or raise the limit"
+            )
 
     def release(self, tr: Traveller, now: float) -> None:
         """Let a traveller an admission held go on (called by the admission)."""
@@ -176,6 +206,8 @@ class Engine:
             tr.zone = None
             zone.leave(now)
         self.released_log.append((tr.tid, tr.source, tr.persons, tr.arrival, now, tr.service))
+        if tr.trip is not None:
+            self.trips.finish(tr, now)  # type: ignore[union-attr]
         self.released += 1
         del self.alive[tr.tid]
 
@@ -188,6 +220,8 @@ class Engine:
         another pool opening at 20:00 passes travellers on to it.
         """
         changes = iter(self.capacity.changes(self.model, self.piece))
+        trips = self.trips
+        on_closure = self.model.diversion is not None and self.model.diversion.on_closure
 
         def next_change() -> None:
             item = next(changes, None)
@@ -200,6 +234,8 @@ class Engine:
                     self.pools[i].set_capacity(cap)
                 for i, _cap in updates:
                     self.pools[i].fill(at)
+                if trips is not None and on_closure:
+                    trips.closed([i for i, cap in updates if cap == 0], at)
                 next_change()
 
             call_at(self.env, at, apply, urgent=True)
@@ -216,6 +252,17 @@ class Engine:
 
         if horizon > FLUSH_EVERY:
             call_at(self.env, FLUSH_EVERY, lambda _: flush(FLUSH_EVERY))
+
+    def _publications(self) -> None:
+        """Queue figures published at the start and every ``publish_every`` minutes (route choice)."""
+        every, horizon = self.model.choice.publish_every, self.model.horizon
+
+        def publish(at: float) -> None:
+            self.board.publish(at)
+            if at + every < horizon:
+                call_at(self.env, at + every, lambda _: publish(at + every), urgent=True)
+
+        call_at(self.env, 0.0, lambda _: publish(0.0), urgent=True)
 
     def _warmup(self) -> None:
         """The longest line counts from the end of the warm-up: start it from the line then."""
@@ -239,7 +286,12 @@ class Engine:
         self._flushes()
         for i in self.piece.sources:
             source = model.sources[i]
-            _Arrivals(self, source, SourceDraws(source, self.seed, self.replication, model.horizon)).schedule_next()
+            if not source.routed:
+                _Arrivals(self, source, SourceDraws(source, self.seed, self.replication, model.horizon)).schedule_next()
+        if self.trips is not None:
+            self.trips.start()
+            if model.choice.information == "published":
+                self._publications()
         self.env.run(until=model.horizon)
         self._close_unfinished()
         return self.sink.close(model.horizon, self.pools)
@@ -265,3 +317,5 @@ class Engine:
                     end = _NAN
                 where.visits.append((where.index, tid, getattr(tr, "t_enter", _NAN), start, end, _NAN))
             self.released_log.append((tid, tr.source, tr.persons, tr.arrival, _NAN, tr.service))
+            if tr.trip is not None:
+                self.trips.finish(tr, _NAN)  # type: ignore[union-attr]

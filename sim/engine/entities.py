@@ -46,6 +46,7 @@ class Traveller(CheapEvent):
         "t_end",
         "service",
         "zone",
+        "trip",
     )
 
     def __init__(self, tid: int, source: int, persons: int, arrival: float):
@@ -57,6 +58,7 @@ class Traveller(CheapEvent):
         self.pos = -1
         self.service = 0.0
         self.zone: NeutralZone | None = None
+        self.trip: Any = None  # a corridor traveller's Trip (sim.engine.trips)
         # due, t_enter, t_start and t_end are set before they are read (join, start, done)
 
 
@@ -136,6 +138,22 @@ class Pool:
         self.busy -= 1
         if self.queue and self.busy < self.cap:
             self.start(self.queue.popleft(), now)
+
+    def withdraw(self, leaving: set[int], now: float) -> list[Traveller]:
+        """Take the travellers ``leaving`` out of the line (they go elsewhere), keeping the others' order.
+
+        Each leaves a visit with no service: entered, never started, left at ``now``.
+        """
+        queue = self.queue
+        kept, gone = [], []
+        while queue:
+            tr = queue.popleft()
+            (gone if tr.tid in leaving else kept).append(tr)
+        for tr in kept:
+            queue.append(tr)
+        for tr in gone:
+            self.visits.append((self.index, tr.tid, tr.t_enter, _NAN, _NAN, now))
+        return gone
 
     def set_capacity(self, cap: int) -> None:
         self.cap = cap

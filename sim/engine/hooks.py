@@ -4,6 +4,10 @@ A new behaviour (route choice, an electronic queue, priority lanes, weather clos
 event log) is a module in ``sim.policies`` implementing one of these, handed to ``Engine``;
 the engine itself does not change. The defaults reproduce bordersim's standard model:
 
+- ``ChoicePolicy``: which crossing a corridor's traveller sets off for. Default ``RouteChoice``
+  with the scenario's rule (fixed shares, least cost, logit).
+- ``DiversionPolicy``: whether a corridor's traveller on its way or in the queue switches
+  crossing. Default: none unless the scenario has a ``diversion`` block (``Diversion``).
 - ``RoutePolicy``: where a traveller goes. Default ``FixedRoute``: the crossing's controls in
   the regime's order, skipping those it is not selected for, with secondary inspections.
 - ``Admission``: whether an arriving traveller may go on now. Default ``AdmitAll``. Opening
@@ -27,13 +31,15 @@ if TYPE_CHECKING:
     from sim.engine.entities import Traveller
     from sim.engine.luck import WeekDraws
     from sim.model.compile import Model, Piece, PoolInfo, Source
+    from sim.model.network import CorridorPlan
 
 
 class Stations(Protocol):
-    """What a route policy can send travellers to: the engine's pools and neutral zones."""
+    """What a route policy can send travellers to: the engine's pools and neutral zones (and its model)."""
 
     pools: list[Any]
     zones: list[Any]
+    model: Model
 
 
 class RoutePolicy(Protocol):
@@ -44,6 +50,28 @@ class RoutePolicy(Protocol):
 
     def route(self, source: Source, draws: WeekDraws, row: int) -> list[tuple[Any, float]]:
         """The steps of the ``row``-th traveller of ``draws`` (its arrival, persons and luck)."""
+
+
+class ChoicePolicy(Protocol):
+    """Picks the crossing a corridor's traveller sets off for."""
+
+    def bind(self, engine: Any) -> None:
+        """Called once, before the first departure: the engine (pools, capacity, clock)."""
+
+    def choose(self, corridor: CorridorPlan, u: float, now: float) -> int:
+        """The index of the option taken by a traveller departing at ``now`` with choice uniform ``u``."""
+
+
+class DiversionPolicy(Protocol):
+    """Decides whether a corridor's traveller on its way, or queueing, switches crossing."""
+
+    def bind(self, engine: Any) -> None: ...
+
+    def reconsider(self, tr: Traveller, ahead: int, now: float) -> int | None:
+        """The option to switch to, or None to stay.
+
+        Asked at (or on the way to) its crossing, with ``ahead`` travellers before it at the first control.
+        """
 
 
 class Admission(Protocol):

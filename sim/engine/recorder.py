@@ -32,6 +32,8 @@ class Chunk:
     arrival: np.ndarray
     release: np.ndarray
     service: np.ndarray
+    trips: np.ndarray | None = None
+    """Corridor trips, one row each (``TRIP_COLUMNS``); None when the run has no corridors."""
 
     def time_in_system(self) -> np.ndarray:
         """Release minus arrival of each traveller; NaN for those still inside."""
@@ -44,6 +46,24 @@ class Chunk:
     def wait(self) -> np.ndarray:
         """Time in system minus service: queueing, blocking at a full zone, waiting for a shut crossing."""
         return self.time_in_system() - self.finished_service()
+
+
+TRIP_COLUMNS = (
+    "tid",
+    "corridor",
+    "first_option",
+    "option",
+    "departure",
+    "arrival",
+    "release",
+    "drive",
+    "km",
+    "switches",
+)
+"""A corridor trip's row: its traveller, corridor, the option it set off for and the one it
+used (indices into the corridor's options), when it departed, reached its last crossing
+(NaN: still driving) and left it (NaN: still inside), minutes and km driven (to, between
+and on from crossings), and how many times it switched."""
 
 
 class ChunkConsumer(Protocol):
@@ -63,6 +83,7 @@ class Recorder:
         # one list for every pool: a flush converts it in one call, however many pools there are
         self.visits: list[tuple[int, int, float, float, float, float]] = []
         self.travellers: list[tuple[int, int, int, float, float, float]] = []
+        self.trips: list[tuple] | None = None
         self.consumers = list(consumers)
 
     def visit_log(self, pool: int) -> list[tuple[int, int, float, float, float, float]]:
@@ -70,6 +91,12 @@ class Recorder:
 
     def traveller_log(self) -> list[tuple[int, int, int, float, float, float]]:
         return self.travellers
+
+    def trip_log(self) -> list[tuple]:
+        """Where corridor trips are logged (asked for only by a run with corridors)."""
+        if self.trips is None:
+            self.trips = []
+        return self.trips
 
     def flush(self, now: float) -> None:
         chunk = self._chunk()
@@ -85,6 +112,10 @@ class Recorder:
         self.visits.clear()
         trav = np.array(self.travellers, dtype=np.float64).reshape(len(self.travellers), 6)
         self.travellers.clear()
+        trips = None
+        if self.trips is not None:
+            trips = np.array(self.trips, dtype=np.float64).reshape(len(self.trips), len(TRIP_COLUMNS))
+            self.trips.clear()
         return Chunk(
             replication=self.replication,
             visit_pool=visits[:, 0].astype(np.int32),
@@ -99,4 +130,5 @@ class Recorder:
             arrival=trav[:, 3].copy(),
             release=trav[:, 4].copy(),
             service=trav[:, 5].copy(),
+            trips=trips,
         )

@@ -20,6 +20,7 @@ import pandas as pd
 
 from sim.analysis.kpis import pool_kpis, replication_kpis
 from sim.analysis.running import PoolStats, PoolTotals, TravellerStats, TravellerTotals
+from sim.analysis.trips import TripStats, TripTotals, corridor_kpis, crossing_flows
 from sim.engine.core import Engine, RunawayError
 from sim.engine.recorder import Recorder
 from sim.model.compile import Model, Piece, compile_model
@@ -79,6 +80,7 @@ class PieceOutput:
     pools: tuple[int, ...]
     travellers: TravellerTotals
     pool_totals: PoolTotals
+    trips: TripTotals | None = None
     files: dict[str, Path] = field(default_factory=dict)
     entities: int = 0
     sim_seconds: float = 0.0
@@ -96,6 +98,8 @@ class ReplicationOutput:
     files: dict[str, list[Path]]
     entities: int
     sim_seconds: float
+    corridors: pd.DataFrame | None = None  # per corridor (scenarios with corridors)
+    crossing_flows: pd.DataFrame | None = None  # corridor trips per crossing
 
 
 _MODELS: dict[str, Model] = {}
@@ -121,6 +125,8 @@ def simulate_piece(task: Task) -> PieceOutput:
 
 def _simulate(model: Model, scenario: Scenario, task: Task, piece: Piece) -> PieceOutput:
     consumers: list = [TravellerStats(model), PoolStats(model)]
+    if model.corridors:
+        consumers.append(TripStats(model))
     if task.records != "none" and task.spool is not None:
         tag = "" if task.crossings is None else f"-{min(piece.sources, default=0):05d}"
         consumers.append(RecordFiles(model, task.replication, Path(task.spool), task.records, tag))
@@ -147,7 +153,8 @@ def _simulate(model: Model, scenario: Scenario, task: Task, piece: Piece) -> Pie
         pools=piece.pools,
         travellers=results[0],
         pool_totals=results[1],
-        files=results[2] if len(results) > 2 else {},
+        trips=results[2] if model.corridors else None,
+        files=results[-1] if len(consumers) > 2 + bool(model.corridors) else {},
         entities=engine.arrived,
         sim_seconds=time.perf_counter() - t0,
     )
@@ -160,6 +167,11 @@ def combine(scenario: Scenario, parts: list[PieceOutput]) -> ReplicationOutput:
     travellers = TravellerTotals.merge([p.travellers for p in parts])
     pools = PoolTotals.merge([p.pool_totals for p in parts], [p.pools for p in parts])
     kpis = replication_kpis(model, travellers, replication)
+    corridors = flows = None
+    if model.corridors:
+        trips = TripTotals.merge([p.trips for p in parts if p.trips is not None])
+        corridors = corridor_kpis(model, trips, replication)
+        flows = crossing_flows(model, trips, replication)
     files: dict[str, list[Path]] = {}
     for p in parts:
         for kind, path in p.files.items():
@@ -170,6 +182,8 @@ def combine(scenario: Scenario, parts: list[PieceOutput]) -> ReplicationOutput:
         kpis=kpis,
         pools=pool_kpis(model, pools, replication),
         travellers=travellers,
+        corridors=corridors,
+        crossing_flows=flows,
         files=files,
         entities=sum(p.entities for p in parts),
         sim_seconds=sum(p.sim_seconds for p in parts),

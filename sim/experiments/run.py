@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.analysis.intervals import ci95_halfwidth
 from sim.analysis.kpis import add_notes, pooled_waits, summarize, summarize_pools
+from sim.analysis.trips import summarize_corridors, summarize_crossing_flows
 from sim.experiments.executors import run_tasks
 from sim.experiments.memory import check_memory
 from sim.experiments.provenance import versions
@@ -48,6 +49,10 @@ class RunResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     record_files: dict[str, list[Path]] = field(default_factory=dict)
     spool: Spool | None = None
+    corridors: pd.DataFrame | None = None
+    """Per corridor and direction: departures, diverted, trip time, extra drive (scenarios with corridors)."""
+    network: pd.DataFrame | None = None
+    """Per crossing: corridor trips that set off for it, used it, were diverted out of it and into it."""
 
     @property
     def records(self) -> pd.DataFrame:
@@ -203,7 +208,13 @@ def summarise(
         "assumptions": list(scenario.assumptions),
         "sources": list(scenario.sources),
     }
-    return RunResult(scenario, summary, stages, reps, manifest, files, spool)
+    corridors = network = None
+    if model.corridors:
+        corridors = summarize_corridors(pd.concat([o.corridors for o in outputs], ignore_index=True), scenario.name)
+        network = summarize_crossing_flows(
+            pd.concat([o.crossing_flows for o in outputs], ignore_index=True), scenario.name
+        )
+    return RunResult(scenario, summary, stages, reps, manifest, files, spool, corridors, network)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,30 @@ whole horizon is drawn in one block.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.model.staffing import open_fraction_by_hour, open_mask
 from sim.scenario.schema import Crossing
 from sim.scenario.units import MINUTES_PER_HOUR
+
+
+@dataclass(frozen=True)
+class ArrivalPlan:
+    """A non-homogeneous Poisson process (rates per minute between edges), or replayed times."""
+
+    edges: np.ndarray | None
+    rates: np.ndarray | None
+    times: np.ndarray | None
+
+    @property
+    def expected(self) -> float:
+        if self.times is not None:
+            return float(len(self.times))
+        assert self.edges is not None
+        assert self.rates is not None
+        return float(np.sum(self.rates * np.diff(self.edges)))
 
 
 def hourly_rates(

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model.arrivals import follow_opening_hours, hour_edges, hourly_rates
+from sim.model.arrivals import ArrivalPlan, follow_opening_hours, hour_edges, hourly_rates
+from sim.model.corridors import compile_corridors
 from sim.model.distributions import PlainDistribution, compile_distribution
+from sim.model.network import ChoicePlan, CorridorPlan, DiversionPlan
 from sim.model.routing import SHARED_POOL, PoolRef, Step, build_route, pool_capacity_by_hour
 from sim.model.staffing import capacity_schedule
 from sim.scenario.schema import DIRECTIONS, MAX_OCCUPANCY, WEEKDAYS, Crossing, Scenario
@@ -68,23 +70,6 @@ class StepPlan:
 
 
 @dataclass(frozen=True)
-class ArrivalPlan:
-    """A non-homogeneous Poisson process (rates per minute between edges), or replayed times."""
-
-    edges: np.ndarray | None
-    rates: np.ndarray | None
-    times: np.ndarray | None
-
-    @property
-    def expected(self) -> float:
-        if self.times is not None:
-            return float(len(self.times))
-        assert self.edges is not None
-        assert self.rates is not None
-        return float(np.sum(self.rates * np.diff(self.edges)))
-
-
-@dataclass(frozen=True)
 class Source:
     """Travellers of one flow arriving at one crossing in one direction."""
 
@@ -99,6 +84,7 @@ class Source:
     before_zone: tuple[StepPlan, ...]
     zone: int | None
     after_zone: tuple[StepPlan, ...]
+    routed: bool = False  # a route corridor travellers take: it draws no arrivals of its own
 
     @property
     def steps(self) -> tuple[StepPlan, ...]:
@@ -130,25 +116,52 @@ class Model:
     zones: tuple[Zone, ...]
     groups: tuple[tuple[str, str, str], ...]  # (crossing, direction, flow) per group code
     crossings: tuple[str, ...] = field(default=())
+    corridors: tuple[CorridorPlan, ...] = field(default=())
+    choice: ChoicePlan = field(default=ChoicePlan("fixed_shares", "now", 60.0, 30.0))
+    diversion: DiversionPlan | None = None
 
     @property
     def expected_arrivals(self) -> float:
-        return sum(s.arrivals.expected for s in self.sources)
+        return sum(s.arrivals.expected for s in self.sources) + sum(c.arrivals.expected for c in self.corridors)
+
+    def _linked(self) -> dict[str, str]:
+        """Each crossing's representative: crossings a corridor links share one (union-find)."""
+        parent = {c: c for c in self.crossings}
+
+        def find(c: str) -> str:
+            while parent[c] != c:
+                parent[c] = parent[parent[c]]
+                c = parent[c]
+            return c
+
+        for corridor in self.corridors:
+            first = find(corridor.options[0].crossing)
+            for option in corridor.options[1:]:
+                parent[find(option.crossing)] = first
+        return {c: find(c) for c in self.crossings}
 
     def pieces(self, count: int) -> list[Piece]:
         """Split into at most ``count`` independent pieces of whole crossings, balanced by demand.
 
-        No route links two crossings today, so each crossing is its own system; a piece is
-        a set of them. Larger crossings are placed first, each into the lightest piece.
+        Crossings no corridor links are separate systems; those a corridor links (its
+        travellers may go to either) stay in one piece. Larger systems are placed first,
+        each into the lightest piece.
         """
+        linked = self._linked()
         load: dict[str, float] = {}
+        members: dict[str, list[str]] = {}
+        for c in self.crossings:
+            members.setdefault(linked[c], []).append(c)
         for s in self.sources:
-            load[s.crossing] = load.get(s.crossing, 0.0) + s.arrivals.expected
-        order = sorted(load, key=lambda c: (-load[c], c))
+            load[linked[s.crossing]] = load.get(linked[s.crossing], 0.0) + s.arrivals.expected
+        for corridor in self.corridors:
+            root = linked[corridor.options[0].crossing]
+            load[root] = load.get(root, 0.0) + corridor.arrivals.expected
+        order = sorted(members, key=lambda c: (-load.get(c, 0.0), c))
         bins: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(max(1, min(count, len(order))))]
         for c in order:
             k = min(range(len(bins)), key=lambda i: (bins[i][0], i))
-            bins[k] = (bins[k][0] + load[c], [*bins[k][1], c])
+            bins[k] = (bins[k][0] + load.get(c, 0.0), [*bins[k][1], *members[c]])
         return [self.piece(frozenset(names)) for _, names in bins if names]
 
     def piece(self, crossings: frozenset[str]) -> Piece:
@@ -156,10 +169,16 @@ class Model:
             crossings=tuple(sorted(crossings)),
             sources=tuple(s.index for s in self.sources if s.crossing in crossings),
             pools=tuple(p.index for p in self.pools if p.crossing in crossings),
+            corridors=tuple(c.index for c in self.corridors if c.options[0].crossing in crossings),
         )
 
     def whole(self) -> Piece:
-        return Piece(tuple(self.crossings), tuple(range(len(self.sources))), tuple(range(len(self.pools))))
+        return Piece(
+            tuple(self.crossings),
+            tuple(range(len(self.sources))),
+            tuple(range(len(self.pools))),
+            tuple(range(len(self.corridors))),
+        )
 
 
 @dataclass(frozen=True)
@@ -169,6 +188,7 @@ class Piece:
     crossings: tuple[str, ...]
     sources: tuple[int, ...]
     pools: tuple[int, ...]
+    corridors: tuple[int, ...] = ()
 
 
 def _profile(value: str | list[float] | None, table: dict[str, list[float]]) -> list[float] | None:
@@ -197,6 +217,12 @@ def compile_model(scenario: Scenario) -> Model:
                     (d.crossing, direction, d.flow)
                     for d in scenario.demand
                     for direction in (DIRECTIONS if d.direction == "both" else (d.direction,))
+                }
+                | {
+                    (cid, direction, c.flow)
+                    for c in scenario.corridors
+                    for cid in c.crossings
+                    for direction in (DIRECTIONS if c.direction == "both" else (c.direction,))
                 }
             )
         )
@@ -231,47 +257,68 @@ def compile_model(scenario: Scenario) -> Model:
             trace=trace,
         )
 
+    def add_source(
+        crossing: Crossing,
+        direction: str,
+        flow: str,
+        key: tuple[str, ...],
+        arrivals: ArrivalPlan,
+        traces: dict,
+        routed: bool = False,
+    ) -> Source:
+        route = build_route(scenario, crossings[crossing.id][0], crossing, direction, flow)
+        zone = None
+        if crossing.neutral_zone is not None:
+            zkey = (crossing.id, direction)
+            if zkey not in zone_index:
+                zone_index[zkey] = len(zones)
+                zones.append(Zone(crossing.id, direction, crossing.neutral_zone))
+            zone = zone_index[zkey]
+        source = Source(
+            index=len(sources),
+            crossing=crossing.id,
+            direction=direction,
+            flow=flow,
+            key=key,
+            group=group_index[(crossing.id, direction, flow)],
+            arrivals=arrivals,
+            occupancy=compile_distribution(scenario.flows[flow].occupancy),
+            before_zone=tuple(plan(crossing, direction, flow, s, traces.get(s.stage)) for s in route.before_zone),
+            zone=zone,
+            after_zone=tuple(plan(crossing, direction, flow, s, traces.get(s.stage)) for s in route.after_zone),
+            routed=routed,
+        )
+        sources.append(source)
+        # opening hours gate the first control a traveller can meet: the route's first
+        # step, and the next ones as long as a traveller may skip the ones before
+        # (risk-based selection); later controls clear those already inside
+        for p in source.steps:
+            gates.add(p.pool)
+            if p.select >= 1.0:
+                break
+        return source
+
     for demand in scenario.demand:
-        i, crossing = crossings[demand.crossing]
+        _, crossing = crossings[demand.crossing]
         for direction in DIRECTIONS if demand.direction == "both" else (demand.direction,):
             triple = (crossing.id, direction, demand.flow)
             n = occurrences.get(triple, 0)
             occurrences[triple] = n + 1
-            route = build_route(scenario, i, crossing, direction, demand.flow)
             arrivals, traces = _arrivals(scenario, demand, crossing, weekday, hours)
-            zone = None
-            if crossing.neutral_zone is not None:
-                zkey = (crossing.id, direction)
-                if zkey not in zone_index:
-                    zone_index[zkey] = len(zones)
-                    zones.append(Zone(crossing.id, direction, crossing.neutral_zone))
-                zone = zone_index[zkey]
-            sources.append(
-                Source(
-                    index=len(sources),
-                    crossing=crossing.id,
-                    direction=direction,
-                    flow=demand.flow,
-                    key=(crossing.id, direction, demand.flow, str(n)),
-                    group=group_index[triple],
-                    arrivals=arrivals,
-                    occupancy=compile_distribution(scenario.flows[demand.flow].occupancy),
-                    before_zone=tuple(
-                        plan(crossing, direction, demand.flow, s, traces.get(s.stage)) for s in route.before_zone
-                    ),
-                    zone=zone,
-                    after_zone=tuple(
-                        plan(crossing, direction, demand.flow, s, traces.get(s.stage)) for s in route.after_zone
-                    ),
-                )
+            add_source(crossing, direction, demand.flow, (*triple, str(n)), arrivals, traces)
+
+    routed: dict[tuple[str, str, str], Source] = {}
+
+    def route_through(crossing: Crossing, direction: str, flow: str) -> Source:
+        """The route corridor travellers take through a crossing (one per crossing, direction, flow)."""
+        triple = (crossing.id, direction, flow)
+        if triple not in routed:
+            routed[triple] = add_source(
+                crossing, direction, flow, (*triple, "routed"), ArrivalPlan(None, None, np.empty(0)), {}, True
             )
-            # opening hours gate the first control a traveller can meet: the route's first
-            # step, and the next ones as long as a traveller may skip the ones before
-            # (risk-based selection); later controls clear those already inside
-            for p in sources[-1].steps:
-                gates.add(p.pool)
-                if p.select >= 1.0:
-                    break
+        return routed[triple]
+
+    corridors = compile_corridors(scenario, crossings, weekday, hours, occurrences, route_through)
 
     pools = []
     for index, (key, c, step, ref, secondary) in enumerate(pending):
@@ -294,6 +341,22 @@ def compile_model(scenario: Scenario) -> Model:
         zones=tuple(zones),
         groups=tuple(sorted(group_index, key=group_index.__getitem__)),
         crossings=tuple(dict.fromkeys(s.crossing for s in sources)),
+        corridors=corridors,
+        choice=ChoicePlan(
+            scenario.route_choice.rule,
+            scenario.route_choice.information,
+            scenario.route_choice.publish_every,
+            scenario.route_choice.scale,
+        ),
+        diversion=None
+        if scenario.diversion is None
+        else DiversionPlan(
+            scenario.diversion.on_closure,
+            scenario.diversion.queue_threshold,
+            scenario.diversion.review_every,
+            scenario.diversion.margin,
+            scenario.diversion.max_switches,
+        ),
     )
 
 

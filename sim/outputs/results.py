@@ -290,6 +290,9 @@ def write_run_files(out: Path, result: Any) -> None:
     write_csv(out / "summary.csv", result.summary)
     write_csv(out / "stages.csv", result.stages)
     write_csv(out / "replications.csv", result.replications)
+    if getattr(result, "corridors", None) is not None:
+        write_csv(out / "corridors.csv", result.corridors)
+        write_csv(out / "network.csv", result.network)
     for kind, name in (("travellers", TRAVELLER_FILE), ("visits", VISIT_FILE)):
         parts = result.record_files.get(kind)
         if parts:

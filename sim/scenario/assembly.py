@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sim.scenario.corridor_tables import REQUIRED, fold_corridor_rows
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.tables import fold_trace, leaf_locs, read_csv
 from sim.scenario.user_files import display
@@ -56,6 +57,8 @@ def assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pro
         data[list_key] = [r for r, _ in rows] + existing
         data[key] = None  # folded in: a resolved scenario carries the rows, not the path
         data.setdefault("resolved_from", []).append(csv_shown)
+
+    problems += _fold_corridors(data, positions, where)
 
     demand = data.get("demand")
     if isinstance(demand, list):
@@ -122,4 +125,34 @@ def assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pro
                 crossings[index[cid]] = deep_merge(crossings[index[cid]], patch)
                 for sub, pos in written.get(("crossing_overrides", cid), []):
                     positions[("crossings", index[cid], *sub)] = pos
+    return problems
+
+
+def _fold_corridors(data: dict[str, Any], positions: Positions, where: Any) -> list[Problem]:
+    """Fold ``corridors_csv`` into ``corridors``, before the corridors written in YAML."""
+    value = data.get("corridors_csv")
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        return [Problem(*where(("corridors_csv",)), "corridors_csv", "must be the path of a CSV file")]
+    try:
+        rows = read_csv(value, where(("corridors_csv",)), "corridors_csv", REQUIRED)
+    except ScenarioError as err:
+        return err.problems
+    existing = data.get("corridors") or []
+    if not isinstance(existing, list):
+        return []  # reported by validation
+    csv_shown = display(Path(value))
+    folded: Positions = {}
+    corridors, problems = fold_corridor_rows(rows, csv_shown, folded)
+    shifted: Positions = {}
+    for loc, pos in list(positions.items()):
+        if len(loc) >= 2 and loc[0] == "corridors" and isinstance(loc[1], int):
+            del positions[loc]
+            shifted[("corridors", loc[1] + len(corridors), *loc[2:])] = pos
+    positions.update(shifted)
+    positions.update(folded)
+    data["corridors"] = corridors + existing
+    data["corridors_csv"] = None
+    data.setdefault("resolved_from", []).append(csv_shown)
     return problems

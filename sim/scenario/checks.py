@@ -123,8 +123,8 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
         if sum(prof) <= 0:
             problems.append((("profiles", "weekly", name), "weights must not all be 0"))
 
-    if not s.demand:
-        problems.append((("demand",), "no demand: add at least one demand entry (crossing, flow, daily)"))
+    if not s.demand and not s.corridors:
+        problems.append((("demand",), "no demand: add at least one demand entry (crossing, flow, daily) or corridor"))
     checked_routes: set[tuple[str, str, str]] = set()
     for k, d in enumerate(s.demand):
         loc = ("demand", k)
@@ -171,6 +171,12 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
                 problems.append((err.loc, str(err)))
             except KeyError:
                 pass  # unknown stage: reported above
+    from sim.model.weather import check_weather
+    from sim.scenario.network_checks import check_network
+
+    servable = {name for name in regimes if name not in broken}
+    problems += check_network(s, servable, checked_routes)
+    problems += check_weather(s)
     # one message per location and text
     unique: list[tuple[Loc, str]] = []
     for p in problems:

@@ -6,13 +6,17 @@ trusts it, so every check happens once, at the edge (see ``sim.scenario.loader``
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from sim.scenario.distributions import Constant, Distribution, NonNegDuration, PosDuration, Weight
+from sim.scenario.network import Corridor, Diversion, RouteChoice
+from sim.scenario.schema_base import Identifier, Share, Strict
 from sim.scenario.units import parse_clock
+from sim.scenario.weather import NavigationSeason, Surface, Weather
 
 Category = Literal["multilateral", "bilateral", "simplified"]
 Mode = Literal["road", "rail", "river"]
@@ -22,7 +26,6 @@ Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "satur
 WEEKDAYS: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
 DIRECTIONS: tuple[str, ...] = Direction.__args__  # type: ignore[attr-defined]
 
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=120)]
 
 MAX_OCCUPANCY = 10_000
 """Persons (or wagons) per vehicle at most, on average; the model also caps each draw at
@@ -31,7 +34,6 @@ MAX_OCCUPANCY = 10_000
 RESERVED_NAMES = {"all": "the total rows of every table", "default": "the pool of flows not named in servers"}
 """Names a crossing or flow may not take, in any case: they would collide with rows or pools
 bordersim makes itself (``ALL`` totals; the ``all`` and ``default`` server pools)."""
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0, le=100_000)]
 
 
@@ -54,12 +56,6 @@ least 1) so that one template fits crossings of every size."""
 StagePools = PoolSpec | dict[Identifier, PoolSpec]
 """Servers of one stage on one side: one pool shared by all flows, or a pool per flow
 (key ``default`` for the flows not named)."""
-
-
-class Strict(BaseModel):
-    """Base for scenario parts: unknown keys are errors, not silently ignored typos."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class Flow(Strict):
@@ -264,6 +260,10 @@ class Crossing(Strict):
         default=None, description="Weekdays the crossing opens (hours apply on those days); every day when omitted."
     )
     closed: list[Closure] = Field(default_factory=list)
+    surface: Surface | None = Field(
+        default=None, description="motorway, paved, unpaved, dirt, rail or river; from the mode when omitted."
+    )
+    season: NavigationSeason | None = Field(default=None, description="Shut outside this part of the year.")
     neutral_zone: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
         default=None,
         description="Vehicles the zone between the posts holds; unlimited when omitted.",
@@ -275,6 +275,13 @@ class Crossing(Strict):
     @classmethod
     def _both_sides(cls, v: dict[str, Side]) -> dict[str, Side]:
         return {"a": v.get("a", Side()), "b": v.get("b", Side())}
+
+    @property
+    def road_surface(self) -> str:
+        """The surface weather acts on: as given, else rail or river by mode, else paved."""
+        if self.surface is not None:
+            return self.surface
+        return self.mode if self.mode in ("rail", "river") else "paved"
 
 
 class CrossingTemplate(Crossing):
@@ -370,6 +377,9 @@ class Scenario(Strict):
     replications: Annotated[int, Field(ge=1, le=100_000)] = 5
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 12345
     start_weekday: Weekday = "monday"
+    start_date: datetime.date | None = Field(
+        default=None, description="Calendar date of the start (ISO, 2023-10-02); sets start_weekday."
+    )
     flows: dict[Identifier, Flow] = Field(min_length=1)
     stages: dict[Identifier, ControlStage] = Field(min_length=1)
     regimes: dict[Identifier, Regime] = Field(default_factory=dict)
@@ -381,12 +391,27 @@ class Scenario(Strict):
     crossings: list[Crossing] = Field(default_factory=list)
     demand_csv: str | None = None
     demand: list[Demand] = Field(default_factory=list)
+    corridors_csv: str | None = None
+    corridors: list[Corridor] = Field(default_factory=list)
+    route_choice: RouteChoice = Field(default_factory=RouteChoice)
+    diversion: Diversion | None = Field(default=None, description="Travellers on their way may switch crossing.")
+    weather: list[Weather] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
     resolved_from: list[str] = Field(
         default_factory=list, description="Set by the loader: the files this scenario was assembled from."
     )
+
+    @model_validator(mode="after")
+    def _weekday_of_date(self) -> Scenario:
+        if self.start_date is None:
+            return self
+        day = WEEKDAYS[self.start_date.weekday()]
+        if "start_weekday" in self.model_fields_set and self.start_weekday != day:
+            raise ValueError(f"start_weekday {self.start_weekday} contradicts start_date {self.start_date} (a {day})")
+        object.__setattr__(self, "start_weekday", day)
+        return self
 
     @field_validator("regime", mode="before")
     @classmethod

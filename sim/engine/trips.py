@@ -1,0 +1,259 @@
+"""Corridor travellers: departure, the drive to a crossing, diversion, and the trip's record.
+
+A corridor's traveller departs at its origin, takes the crossing its choice policy picks,
+and is scheduled to reach it after the drive (a ``_Leg`` on SimPy's heap). There it becomes
+an ordinary traveller of that crossing's route: its arrival is when it reached the crossing,
+so the tables per crossing count what happened there. The trip (departure, crossings, drives,
+switches) is logged when the traveller leaves its last control, with the drive on from the
+crossing added then: nothing happens on the road after the border, so it needs no event.
+
+Diversion (a ``DiversionPolicy``) is asked when the traveller reaches its crossing, when the
+crossing's first control shuts while the traveller drives there or queues at it, and at
+every review while it queues there. A traveller that switches leaves the line (its visit is
+logged with no service), drives the detour, and reaches the other crossing as above. It is
+one traveller throughout: logged once, under the crossing it finally used.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from sim.engine.entities import Pool, Traveller
+from sim.engine.kernel import CheapEvent, call_at
+from sim.engine.luck import CorridorDraws, WeekDraws
+from sim.model.network import CorridorPlan
+
+if TYPE_CHECKING:
+    from sim.engine.core import Engine
+    from sim.engine.hooks import ChoicePolicy, DiversionPolicy
+
+_NAN = float("nan")
+
+
+class Trip:
+    """A corridor traveller's journey: where it set off for, where it is going, what it drove."""
+
+    __slots__ = ("corridor", "block", "row", "first", "option", "departure", "drive", "km", "switches", "leg")
+
+    def __init__(self, corridor: CorridorPlan, block: WeekDraws, row: int, option: int, departure: float):
+        self.corridor = corridor
+        self.block = block
+        self.row = row
+        self.first = option
+        self.option = option
+        self.departure = departure
+        opt = corridor.options[option]
+        self.drive = opt.drive_to
+        self.km = opt.km_to
+        self.switches = 0
+        self.leg: _Leg | None = None
+
+
+class _Leg(CheapEvent):
+    """A drive to a crossing, on SimPy's heap; cancelled by clearing ``tr``."""
+
+    __slots__ = ("tr", "due")
+
+    def __init__(self, tr: Traveller, due: float, callbacks: list[Any]):
+        self.tr: Traveller | None = tr
+        self.due = due
+        self.callbacks = callbacks
+
+
+class _Departures(CheapEvent):
+    """A corridor's next departure on SimPy's heap: one object per corridor, pushed again each time."""
+
+    __slots__ = ("trips", "corridor", "draws", "block", "times", "persons", "base", "row", "week", "due")
+
+    def __init__(self, trips: Trips, corridor: CorridorPlan, draws: CorridorDraws):
+        self.trips = trips
+        self.corridor = corridor
+        self.draws = draws
+        self.week = -1
+        self.row = 0
+        self.times: list[float] = []
+        self.persons: list[int] = []
+        self.base = 0
+        self.block: WeekDraws | None = None
+        self.due = math.nan
+        self.callbacks = [trips.depart]
+
+    def schedule_next(self) -> None:
+        while self.row >= len(self.times):
+            self.week += 1
+            if self.week >= self.draws.weeks:
+                return
+            self.block = block = self.draws.week(self.week)
+            self.times = block.times.tolist()
+            self.persons = block.persons.tolist()
+            self.base = ((self.trips.first_id + self.corridor.index) << 32) + block.first
+            self.row = 0
+        self.due = self.times[self.row]
+        self.callbacks = [self.trips.depart]
+        self.trips.engine.push(self.due, self)
+
+
+class Trips:
+    """The corridor travellers of one replication (or piece)."""
+
+    def __init__(self, engine: Engine, choice: ChoicePolicy, diversion: DiversionPolicy | None):
+        self.engine = engine
+        self.choice = choice
+        self.diversion = diversion
+        self.route = engine.route_policy.route_option  # type: ignore[attr-defined]
+        self.first_id = len(engine.model.sources)  # corridor ids follow the sources'
+        self.reach_callbacks = [self.reach]
+        self.log = engine.sink.trip_log() if hasattr(engine.sink, "trip_log") else []
+        # travellers driving to each option's first pool, to reconsider when it shuts
+        self.driving: dict[int, dict[int, Traveller]] = {}
+        self.gates = {o.work[0][0] for c in engine.model.corridors for o in c.options if o.work}
+
+    def start(self) -> None:
+        model, engine = self.engine.model, self.engine
+        for i in engine.piece.corridors:
+            corridor = model.corridors[i]
+            _Departures(
+                self, corridor, CorridorDraws(corridor, engine.seed, engine.replication, model.horizon)
+            ).schedule_next()
+        plan = model.diversion
+        if plan is not None and plan.review_every is not None:
+            every = plan.review_every
+
+            def review(at: float) -> None:
+                self.review(at)
+                if at + every < model.horizon:
+                    call_at(engine.env, at + every, lambda _: review(at + every))
+
+            call_at(engine.env, every, lambda _: review(every))
+
+    # -- departure and arrival at a crossing ---------------------------------------------------
+    def depart(self, event: _Departures) -> None:
+        now = event.due
+        row = event.row
+        corridor = event.corridor
+        block = event.block
+        assert block is not None
+        assert block.choice is not None
+        tid = event.base + row
+        option = self.choice.choose(corridor, float(block.choice[row]), now)
+        opt = corridor.options[option]
+        tr = Traveller(tid, opt.source, event.persons[row], _NAN)  # arrival: when it reaches a crossing
+        tr.trip = Trip(corridor, block, row, option, now)
+        event.row = row + 1
+        event.schedule_next()
+        self.engine.enter(tr, now)
+        self._drive(tr, now + opt.drive_to)
+
+    def _drive(self, tr: Traveller, due: float) -> None:
+        trip = tr.trip
+        leg = _Leg(tr, due, self.reach_callbacks)
+        trip.leg = leg
+        gate = trip.corridor.options[trip.option].work[0][0]
+        self.driving.setdefault(gate, {})[tr.tid] = tr
+        self.engine.push(due, leg)
+
+    def reach(self, leg: _Leg) -> None:
+        tr = leg.tr
+        if tr is None:
+            return  # cancelled: the traveller turned off on the way
+        now = leg.due
+        trip = tr.trip
+        trip.leg = None
+        corridor = trip.corridor
+        opt = corridor.options[trip.option]
+        gate = opt.work[0][0]
+        del self.driving[gate][tr.tid]
+        diversion = self.diversion
+        if diversion is not None:
+            pool = self.engine.pools[gate]
+            plan = self.engine.model.diversion
+            shut = plan.on_closure and pool.cap == 0
+            long = plan.queue_threshold is not None and len(pool.queue) > plan.queue_threshold
+            if shut or long:
+                to = diversion.reconsider(tr, len(pool.queue), now)
+                if to is not None:
+                    self._switch(tr, to, now)
+                    return
+        tr.source = opt.source
+        tr.arrival = now
+        tr.route = self.route(corridor, trip.option, trip.block, trip.row)
+        tr.pos = -1
+        self.engine.advance(tr, now)
+
+    def _switch(self, tr: Traveller, to: int, now: float) -> None:
+        """Send a traveller at (or near) its crossing on to option ``to``, paying the drive between them."""
+        trip = tr.trip
+        here = trip.option
+        minutes = float(trip.corridor.detour[here, to])
+        trip.drive += minutes
+        trip.km += float(trip.corridor.detour_km[here, to])
+        trip.option = to
+        trip.switches += 1
+        self._drive(tr, now + minutes)
+
+    # -- reconsidering on the way and in the queue ---------------------------------------------
+    def closed(self, pools: list[int], now: float) -> None:
+        """First controls shut at ``now``: those driving to them and those queueing there reconsider."""
+        diversion = self.diversion
+        if diversion is None:
+            return
+        for gate in pools:
+            if gate not in self.gates:
+                continue
+            for tid in sorted(self.driving.get(gate, {})):
+                tr = self.driving[gate][tid]
+                leg = tr.trip.leg
+                remaining = leg.due - now
+                to = diversion.reconsider(tr, len(self.engine.pools[gate].queue), leg.due)
+                if to is not None:
+                    leg.tr = None
+                    del self.driving[gate][tid]
+                    self._switch(tr, to, now + remaining)  # it turns off on reaching the crossing's area
+            self._renege(self.engine.pools[gate], now)
+
+    def review(self, now: float) -> None:
+        """The periodic review: every corridor traveller queueing at a first control reconsiders."""
+        for gate in sorted(self.gates):
+            if self.engine.pools[gate].queue:
+                self._renege(self.engine.pools[gate], now)
+
+    def _renege(self, pool: Pool, now: float) -> None:
+        diversion = self.diversion
+        assert diversion is not None
+        leaving: dict[int, int] = {}
+        for ahead, tr in enumerate(pool.queue):
+            trip = tr.trip
+            if trip is None or tr.pos != 0:
+                continue
+            to = diversion.reconsider(tr, ahead, now)
+            if to is not None:
+                leaving[tr.tid] = to
+        if not leaving:
+            return
+        gone = pool.withdraw(set(leaving), now)
+        for tr in gone:
+            tr.route = []
+            tr.pos = -1
+            self._switch(tr, leaving[tr.tid], now)
+
+    # -- the trip's record -------------------------------------------------------------------
+    def finish(self, tr: Traveller, now: float) -> None:
+        """Log the trip of a traveller that left its last control at ``now`` (NaN: still inside)."""
+        trip = tr.trip
+        corridor = trip.corridor
+        opt = corridor.options[trip.option]
+        self.log.append(
+            (
+                tr.tid,
+                corridor.index,
+                trip.first,
+                trip.option,
+                trip.departure,
+                tr.arrival,
+                now,
+                trip.drive + opt.drive_on,
+                trip.km + opt.km_on,
+                trip.switches,
+            )
+        )

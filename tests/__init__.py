@@ -1,0 +1,1 @@
+"""bordersim's tests (a package, so that ``tests`` here is never another distribution's ``tests``)."""
