@@ -15,7 +15,6 @@ import pytest
 import sim
 from sim.engine.core import Engine
 from sim.engine.recorder import Recorder
-from sim.model import weather as model_weather
 from sim.model.compile import Model, compile_model
 from sim.model.distributions import Constant
 from sim.model.weather import (
@@ -23,13 +22,13 @@ from sim.model.weather import (
     WeatherProcess,
     check_weather,
     compile_weather,
-    draw_episodes,
     merge_windows,
     monthly_rates,
     season_closures,
 )
+from sim.policies import weather as policy_weather
 from sim.policies.scheduled_capacity import ScheduledCapacity, capacity_at
-from sim.policies.weather import WeatherClosures
+from sim.policies.weather import WeatherClosures, draw_episodes
 from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Scenario
 from sim.scenario.weather import NavigationSeason
@@ -218,7 +217,7 @@ def test_the_draws_do_not_depend_on_how_many_are_drawn_at_once(monkeypatch):
     seasonal = (0.0,) * 5 + (60.0 / RATE_PERIOD,) * 4 + (0.0,) * 3
     start = datetime.date(2023, 1, 1)
     at_once = draw_episodes(_process(seasonal, duration=30.0), 2, 0, 365 * DAY, start)
-    monkeypatch.setattr(model_weather, "_block_size", lambda expected: 3)
+    monkeypatch.setattr(policy_weather, "_block_size", lambda expected: 3)
     assert draw_episodes(_process(seasonal, duration=30.0), 2, 0, 365 * DAY, start) == at_once
     assert len(at_once) > 100
 

@@ -103,6 +103,7 @@ class Engine:
         from sim.policies.route_choice import RouteChoice
         from sim.policies.scheduled_capacity import ScheduledCapacity
         from sim.policies.wait_board import WaitBoard
+        from sim.policies.weather import WeatherClosures
 
         if not _checked:
             check_kernel()
@@ -114,7 +115,9 @@ class Engine:
         self.sink = sink
         self.route_policy = route or FixedRoute()
         self.admission = admission or AdmitAll()
-        self.capacity = capacity or ScheduledCapacity()
+        if capacity is None:
+            capacity = WeatherClosures(model, self.seed, replication) if model.weather else ScheduledCapacity()
+        self.capacity = capacity
         if hasattr(self.capacity, "bind"):
             self.capacity.bind(model)  # what it needs to say when a shut pool reopens
         queues = queues or FirstComeFirstServed()

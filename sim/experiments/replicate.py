@@ -81,6 +81,7 @@ class PieceOutput:
     travellers: TravellerTotals
     pool_totals: PoolTotals
     trips: TripTotals | None = None
+    closures: list[tuple[str, str, float, float]] = field(default_factory=list)  # weather and seasons
     files: dict[str, Path] = field(default_factory=dict)
     entities: int = 0
     sim_seconds: float = 0.0
@@ -98,6 +99,7 @@ class ReplicationOutput:
     files: dict[str, list[Path]]
     entities: int
     sim_seconds: float
+    closures: list[tuple[str, str, float, float]] = field(default_factory=list)
     corridors: pd.DataFrame | None = None  # per corridor (scenarios with corridors)
     crossing_flows: pd.DataFrame | None = None  # corridor trips per crossing
 
@@ -154,6 +156,7 @@ def _simulate(model: Model, scenario: Scenario, task: Task, piece: Piece) -> Pie
         travellers=results[0],
         pool_totals=results[1],
         trips=results[2] if model.corridors else None,
+        closures=list(getattr(engine.capacity, "episodes", [])),
         files=results[-1] if len(consumers) > 2 + bool(model.corridors) else {},
         entities=engine.arrived,
         sim_seconds=time.perf_counter() - t0,
@@ -182,6 +185,7 @@ def combine(scenario: Scenario, parts: list[PieceOutput]) -> ReplicationOutput:
         kpis=kpis,
         pools=pool_kpis(model, pools, replication),
         travellers=travellers,
+        closures=[c for p in parts for c in p.closures],
         corridors=corridors,
         crossing_flows=flows,
         files=files,

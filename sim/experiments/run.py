@@ -53,6 +53,8 @@ class RunResult:
     """Per corridor and direction: departures, diverted, trip time, extra drive (scenarios with corridors)."""
     network: pd.DataFrame | None = None
     """Per crossing: corridor trips that set off for it, used it, were diverted out of it and into it."""
+    weather: pd.DataFrame | None = None
+    """Weather episodes applied in each replication, per crossing (scenarios with weather)."""
 
     @property
     def records(self) -> pd.DataFrame:
@@ -214,7 +216,14 @@ def summarise(
         network = summarize_crossing_flows(
             pd.concat([o.crossing_flows for o in outputs], ignore_index=True), scenario.name
         )
-    return RunResult(scenario, summary, stages, reps, manifest, files, spool, corridors, network)
+    weather = None
+    if model.weather:
+        weather = pd.DataFrame(
+            [(o.replication, *c) for o in outputs for c in o.closures],
+            columns=["replication", "weather", "crossing", "start_min", "end_min"],
+        )
+        weather.insert(0, "scenario", scenario.name)
+    return RunResult(scenario, summary, stages, reps, manifest, files, spool, corridors, network, weather)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ direction, side, stage and flow pool: outbound and inbound traffic use separate 
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +20,8 @@ from sim.model.distributions import PlainDistribution, compile_distribution
 from sim.model.network import ChoicePlan, CorridorPlan, DiversionPlan
 from sim.model.routing import SHARED_POOL, PoolRef, Step, build_route, pool_capacity_by_hour
 from sim.model.staffing import capacity_schedule
-from sim.scenario.schema import DIRECTIONS, MAX_OCCUPANCY, WEEKDAYS, Crossing, Scenario
+from sim.model.weather import WeatherProcess, compile_weather, season_closures
+from sim.scenario.schema import DIRECTIONS, MAX_OCCUPANCY, WEEKDAYS, Closure, Crossing, Scenario
 
 UNLIMITED = 10**9
 """Capacity of a secondary inspection area with no stated limit: a pure delay."""
@@ -119,6 +121,8 @@ class Model:
     corridors: tuple[CorridorPlan, ...] = field(default=())
     choice: ChoicePlan = field(default=ChoicePlan("fixed_shares", "now", 60.0, 30.0))
     diversion: DiversionPlan | None = None
+    weather: tuple[WeatherProcess, ...] = field(default=())
+    start_date: datetime.date | None = None
 
     @property
     def expected_arrivals(self) -> float:
@@ -320,8 +324,10 @@ def compile_model(scenario: Scenario) -> Model:
 
     corridors = compile_corridors(scenario, crossings, weekday, hours, occurrences, route_through)
 
+    in_season = _with_seasons(scenario)
     pools = []
     for index, (key, c, step, ref, secondary) in enumerate(pending):
+        c = in_season.get(c.id, c)
         by_hour = (UNLIMITED,) * 24 if ref is None else tuple(pool_capacity_by_hour(ref))
         hours_of = c if index in gates else c.model_copy(update={"hours": "24h", "open_days": None})
         initial, times, caps = capacity_schedule(by_hour, hours_of, horizon, weekday)
@@ -342,6 +348,8 @@ def compile_model(scenario: Scenario) -> Model:
         groups=tuple(sorted(group_index, key=group_index.__getitem__)),
         crossings=tuple(dict.fromkeys(s.crossing for s in sources)),
         corridors=corridors,
+        weather=compile_weather(scenario),
+        start_date=scenario.start_date,
         choice=ChoicePlan(
             scenario.route_choice.rule,
             scenario.route_choice.information,
@@ -358,6 +366,17 @@ def compile_model(scenario: Scenario) -> Model:
             scenario.diversion.max_switches,
         ),
     )
+
+
+def _with_seasons(scenario: Scenario) -> dict[str, Crossing]:
+    """Crossings with a navigation season, their time out of season added to their closures."""
+    out = {}
+    for c in scenario.crossings:
+        if c.season is not None and scenario.start_date is not None:
+            windows = season_closures(c.season, scenario.start_date, scenario.horizon)
+            extra = [Closure(start=a, end=b, reason="out of season") for a, b in windows if b > a]
+            out[c.id] = c.model_copy(update={"closed": [*c.closed, *extra]})
+    return out
 
 
 def _arrivals(

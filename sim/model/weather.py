@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine.streams import stream
 from sim.model.distributions import PlainDistribution, compile_distribution
 from sim.scenario.schema import Crossing, Scenario
 from sim.scenario.weather import SEASON_OF_MONTH, NavigationSeason, Weather
@@ -32,8 +31,6 @@ MINUTES_PER_DAY = 1440.0
 RATE_PERIOD = 30 * MINUTES_PER_DAY
 """The scenario's rates are episodes per 30 days; the model's are per minute."""
 
-_BLOCK = 64
-"""Episodes drawn per block, a multiple of this; the stream gives the same numbers in any blocks."""
 
 Loc = tuple[Any, ...]
 Windows = list[tuple[float, float]]
@@ -170,52 +167,6 @@ def rate_segments(
     starts = list(_month_starts(start_date, horizon))
     edges = np.array([at for at, _ in starts] + [horizon])
     return edges, np.array([process.monthly_rate[m] for _, m in starts])
-
-
-# -- drawing -----------------------------------------------------------------------------------
-def draw_episodes(
-    process: WeatherProcess, seed: int, replication: int, horizon: float, start_date: datetime.date | None
-) -> list[tuple[float, float]]:
-    """The process's windows in one replication: fixed and random, clipped to the horizon, merged, sorted."""
-    windows = [(start, min(end, horizon)) for start, end in process.fixed if start < horizon]
-    windows += _random_windows(process, seed, replication, horizon, start_date)
-    return merge_windows(windows)
-
-
-def _random_windows(
-    process: WeatherProcess, seed: int, replication: int, horizon: float, start_date: datetime.date | None
-) -> Windows:
-    """Random episodes: starts by inversion of the cumulative rate, lengths by the duration's quantile."""
-    if process.duration is None or not any(process.monthly_rate):
-        return []
-    edges, rates = rate_segments(process, horizon, start_date)
-    cumulative = np.concatenate(([0.0], np.cumsum(rates * np.diff(edges))))
-    rng = stream(seed, replication, "weather", process.id)
-    block = _block_size(float(cumulative[-1]))
-    windows: Windows = []
-    level = 0.0
-    while True:
-        u = rng.random((block, 2))
-        # summed from the last level on, in order, so blocks of any size give the same numbers
-        levels = np.cumsum(np.concatenate(([level], -np.log1p(-u[:, 0]))))[1:]
-        level = float(levels[-1])
-        inside = levels < cumulative[-1]
-        starts = _invert(levels[inside], edges, rates, cumulative)
-        ends = np.minimum(starts + process.duration.quantile(u[inside, 1]), horizon)
-        windows += zip(starts.tolist(), ends.tolist(), strict=True)
-        if not inside.all():
-            return windows
-
-
-def _block_size(expected: float) -> int:
-    """Episodes to draw at once: a quarter more than expected, so that one block is nearly always enough."""
-    return _BLOCK * (1 + int(expected * 1.25) // _BLOCK)
-
-
-def _invert(levels: np.ndarray, edges: np.ndarray, rates: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
-    """The minutes at which the cumulative rate reaches ``levels`` (segments of rate 0 are passed over)."""
-    k = np.searchsorted(cumulative, levels, side="right") - 1
-    return edges[k] + (levels - cumulative[k]) / rates[k]
 
 
 def merge_windows(windows: Iterable[tuple[float, float]]) -> Windows:

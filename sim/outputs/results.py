@@ -293,6 +293,8 @@ def write_run_files(out: Path, result: Any) -> None:
     if getattr(result, "corridors", None) is not None:
         write_csv(out / "corridors.csv", result.corridors)
         write_csv(out / "network.csv", result.network)
+    if getattr(result, "weather", None) is not None:
+        write_csv(out / "weather.csv", result.weather)
     for kind, name in (("travellers", TRAVELLER_FILE), ("visits", VISIT_FILE)):
         parts = result.record_files.get(kind)
         if parts:

@@ -13,6 +13,7 @@ changes is built.
 
 from __future__ import annotations
 
+import datetime
 import heapq
 import math
 from bisect import bisect_right
@@ -20,9 +21,62 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from sim.engine.streams import stream
 from sim.model.compile import Piece, PoolInfo
-from sim.model.weather import draw_episodes, merge_windows
+from sim.model.weather import WeatherProcess, Windows, merge_windows, rate_segments
 from sim.policies.scheduled_capacity import by_instant, next_open, pool_changes
+
+
+# -- drawing -----------------------------------------------------------------------------------
+def draw_episodes(
+    process: WeatherProcess, seed: int, replication: int, horizon: float, start_date: datetime.date | None
+) -> list[tuple[float, float]]:
+    """The process's windows in one replication: fixed and random, clipped to the horizon, merged, sorted."""
+    windows = [(start, min(end, horizon)) for start, end in process.fixed if start < horizon]
+    windows += _random_windows(process, seed, replication, horizon, start_date)
+    return merge_windows(windows)
+
+
+def _random_windows(
+    process: WeatherProcess, seed: int, replication: int, horizon: float, start_date: datetime.date | None
+) -> Windows:
+    """Random episodes: starts by inversion of the cumulative rate, lengths by the duration's quantile."""
+    if process.duration is None or not any(process.monthly_rate):
+        return []
+    edges, rates = rate_segments(process, horizon, start_date)
+    cumulative = np.concatenate(([0.0], np.cumsum(rates * np.diff(edges))))
+    rng = stream(seed, replication, "weather", process.id)
+    block = _block_size(float(cumulative[-1]))
+    windows: Windows = []
+    level = 0.0
+    while True:
+        u = rng.random((block, 2))
+        # summed from the last level on, in order, so blocks of any size give the same numbers
+        levels = np.cumsum(np.concatenate(([level], -np.log1p(-u[:, 0]))))[1:]
+        level = float(levels[-1])
+        inside = levels < cumulative[-1]
+        starts = _invert(levels[inside], edges, rates, cumulative)
+        ends = np.minimum(starts + process.duration.quantile(u[inside, 1]), horizon)
+        windows += zip(starts.tolist(), ends.tolist(), strict=True)
+        if not inside.all():
+            return windows
+
+
+def _block_size(expected: float) -> int:
+    """Episodes to draw at once: a quarter more than expected, so that one block is nearly always enough."""
+    return _BLOCK * (1 + int(expected * 1.25) // _BLOCK)
+
+
+def _invert(levels: np.ndarray, edges: np.ndarray, rates: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
+    """The minutes at which the cumulative rate reaches ``levels`` (segments of rate 0 are passed over)."""
+    k = np.searchsorted(cumulative, levels, side="right") - 1
+    return edges[k] + (levels - cumulative[k]) / rates[k]
+
+
+_BLOCK = 64
+"""Episodes drawn per block, a multiple of this; the stream gives the same numbers in any blocks."""
 
 SEASON = "season"
 """The process id recorded for windows outside a navigation season."""
