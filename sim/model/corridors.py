@@ -4,6 +4,10 @@ Drives given as distances become times at the corridor's speed (else the flow's,
 ``DEFAULT_SPEED``); drives given as times count their distance at that speed. A corridor
 with ``direction: both`` also runs from its destination to its origin, the drives reversed.
 
+Departures are timed so that travellers reach the corridor's main crossing during its
+opening hours (``during_hours``), as a crossing's own demand arrives: nobody plans a trip
+to reach a crossing after it has shut.
+
 A corridor with a single crossing draws from the streams that crossing's own demand
 would use (its key is the crossing's): it *is* that crossing's demand, and a scenario that
 writes it either way gives the same numbers.
@@ -14,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sim.model.arrivals import ArrivalPlan, hour_edges, hourly_rates
+import numpy as np
+
+from sim.model.arrivals import ArrivalPlan, follow_opening_hours, hour_edges, hourly_rates
 from sim.model.distributions import compile_distribution
 from sim.model.network import CorridorPlan, Option, detours
 from sim.scenario.network import DEFAULT_SPEED, Corridor, CorridorCrossing
@@ -43,6 +49,22 @@ def _drives(option: CorridorCrossing, speed: float, reverse: bool) -> tuple[floa
     if reverse:
         return on_min, to_min, on_km, to_km
     return to_min, on_min, to_km, on_km
+
+
+def _leave_earlier(edges: np.ndarray, rates: np.ndarray, drive: float, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Departure rates that make arrivals ``drive`` minutes later follow ``rates``.
+
+    Departures that would have to happen before the start are not made (the first ``drive``
+    minutes see no arrivals from this corridor: keep the warm-up longer than the drives).
+    """
+    if drive <= 0:
+        return edges, rates
+    shifted = np.clip(edges - drive, 0.0, horizon)
+    keep = np.diff(shifted) > 0
+    if not keep.any():  # every drive is longer than the run: nobody arrives
+        return np.array([0.0, horizon]), np.zeros(1)
+    starts = shifted[:-1][keep]
+    return np.append(starts, shifted[1:][keep][-1:]), rates[keep]
 
 
 def compile_corridors(
@@ -153,6 +175,11 @@ def _plan(
     hourly = profiles.hourly[corridor.hourly] if isinstance(corridor.hourly, str) else corridor.hourly
     weekly = profiles.weekly[corridor.weekly] if isinstance(corridor.weekly, str) else corridor.weekly
     rates = hourly_rates(corridor.daily, hourly, weekly, weekday, hours)
+    edges = hour_edges(hours, scenario.horizon)
+    if corridor.during_hours:
+        main = options[max(range(len(options)), key=lambda i: (options[i].share, -i))]
+        edges, rates = follow_opening_hours(rates, crossings[main.crossing][1], weekday, scenario.horizon)
+        edges, rates = _leave_earlier(edges, rates, main.drive_to, scenario.horizon)
     origin, destination = (
         (corridor.destination, corridor.origin) if reverse else (corridor.origin, corridor.destination)
     )
@@ -164,7 +191,7 @@ def _plan(
         direction=direction,
         flow=flow,
         key=key,
-        arrivals=ArrivalPlan(hour_edges(hours, scenario.horizon), rates, None),
+        arrivals=ArrivalPlan(edges, rates, None),
         occupancy=occupancy,
         options=tuple(options),
         luck_keys=tuple(luck_keys),

@@ -14,7 +14,18 @@ from typing import Any
 from sim.scenario.errors import Problem
 from sim.scenario.yaml_files import Positions
 
-CORRIDOR_COLUMNS = ("origin", "destination", "flow", "direction", "daily", "hourly", "weekly", "speed", "source")
+CORRIDOR_COLUMNS = (
+    "origin",
+    "destination",
+    "flow",
+    "direction",
+    "daily",
+    "hourly",
+    "weekly",
+    "speed",
+    "during_hours",
+    "source",
+)
 OPTION_COLUMNS = ("drive_to", "drive_on", "km_to", "km_on", "share")
 REQUIRED = ("corridor", "flow", "daily", "crossing")
 

@@ -70,6 +70,11 @@ class Corridor(Strict):
     hourly: Identifier | Annotated[list[float], Field(min_length=24, max_length=24)] | None = None
     weekly: Identifier | Annotated[list[float], Field(min_length=7, max_length=7)] | None = None
     speed: Speed | None = Field(default=None, description="km/h for drives given as distances.")
+    during_hours: bool = Field(
+        default=True,
+        description="Travellers time their departures to the opening hours of the corridor's main crossing "
+        "(the one of largest share; the first listed on a tie). The week's volume is kept.",
+    )
     crossings: dict[str, CorridorCrossing] = Field(min_length=1, max_length=1_000)
     source: str = ""
 
