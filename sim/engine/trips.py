@@ -1,7 +1,8 @@
 """Corridor travellers: departure, the drive to a crossing, diversion, and the trip's record.
 
 A corridor's traveller departs at its origin, takes the crossing its choice policy picks,
-and is scheduled to reach it after the drive (a ``_Leg`` on SimPy's heap). There it becomes
+and is scheduled to reach it after the drive (the traveller is itself the event on SimPy's
+heap, as it is while in service). There it becomes
 an ordinary traveller of that crossing's route: its arrival is when it reached the crossing,
 so the tables per crossing count what happened there. The trip (departure, crossings, drives,
 switches) is logged when the traveller leaves its last control, with the drive on from the
@@ -17,7 +18,7 @@ one traveller throughout: logged once, under the crossing it finally used.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sim.engine.entities import Pool, Traveller
 from sim.engine.kernel import CheapEvent, call_at
@@ -34,7 +35,7 @@ _NAN = float("nan")
 class Trip:
     """A corridor traveller's journey: where it set off for, where it is going, what it drove."""
 
-    __slots__ = ("corridor", "block", "row", "first", "option", "departure", "drive", "km", "switches", "leg")
+    __slots__ = ("corridor", "block", "row", "first", "option", "departure", "drive", "km", "switches", "turn")
 
     def __init__(self, corridor: CorridorPlan, block: WeekDraws, row: int, option: int, departure: float):
         self.corridor = corridor
@@ -47,24 +48,13 @@ class Trip:
         self.drive = opt.drive_to
         self.km = opt.km_to
         self.switches = 0
-        self.leg: _Leg | None = None
-
-
-class _Leg(CheapEvent):
-    """A drive to a crossing, on SimPy's heap; cancelled by clearing ``tr``."""
-
-    __slots__ = ("tr", "due")
-
-    def __init__(self, tr: Traveller, due: float, callbacks: list[Any]):
-        self.tr: Traveller | None = tr
-        self.due = due
-        self.callbacks = callbacks
+        self.turn: int | None = None  # decided on the way: the option to turn off to on reaching the area
 
 
 class _Departures(CheapEvent):
     """A corridor's next departure on SimPy's heap: one object per corridor, pushed again each time."""
 
-    __slots__ = ("trips", "corridor", "draws", "block", "times", "persons", "base", "row", "week", "due")
+    __slots__ = ("trips", "corridor", "draws", "block", "times", "persons", "choice", "base", "row", "week", "due")
 
     def __init__(self, trips: Trips, corridor: CorridorPlan, draws: CorridorDraws):
         self.trips = trips
@@ -74,10 +64,11 @@ class _Departures(CheapEvent):
         self.row = 0
         self.times: list[float] = []
         self.persons: list[int] = []
+        self.choice: list[float] = []
         self.base = 0
         self.block: WeekDraws | None = None
         self.due = math.nan
-        self.callbacks = [trips.depart]
+        self.callbacks = trips.depart_callbacks
 
     def schedule_next(self) -> None:
         while self.row >= len(self.times):
@@ -87,10 +78,11 @@ class _Departures(CheapEvent):
             self.block = block = self.draws.week(self.week)
             self.times = block.times.tolist()
             self.persons = block.persons.tolist()
+            self.choice = block.choice.tolist()  # type: ignore[union-attr]
             self.base = ((self.trips.first_id + self.corridor.index) << 32) + block.first
             self.row = 0
         self.due = self.times[self.row]
-        self.callbacks = [self.trips.depart]
+        self.callbacks = self.trips.depart_callbacks
         self.trips.engine.push(self.due, self)
 
 
@@ -104,6 +96,12 @@ class Trips:
         self.route = engine.route_policy.route_option  # type: ignore[attr-defined]
         self.first_id = len(engine.model.sources)  # corridor ids follow the sources'
         self.reach_callbacks = [self.reach]
+        self.depart_callbacks = [self.depart]
+        self.push = engine.push
+        self.enter = engine.enter
+        self.choose = choice.choose
+        # who drives to which gate is kept only when a closure can turn them off on the way
+        self.track = diversion is not None and engine.model.diversion is not None and engine.model.diversion.on_closure
         self.log = engine.sink.trip_log() if hasattr(engine.sink, "trip_log") else []
         # travellers driving to each option's first pool, to reconsider when it shuts
         self.driving: dict[int, dict[int, Traveller]] = {}
@@ -132,38 +130,43 @@ class Trips:
         now = event.due
         row = event.row
         corridor = event.corridor
-        block = event.block
-        assert block is not None
-        assert block.choice is not None
-        tid = event.base + row
-        option = self.choice.choose(corridor, float(block.choice[row]), now)
+        option = self.choose(corridor, event.choice[row], now)
         opt = corridor.options[option]
-        tr = Traveller(tid, opt.source, event.persons[row], _NAN)  # arrival: when it reaches a crossing
-        tr.trip = Trip(corridor, block, row, option, now)
-        event.row = row + 1
-        event.schedule_next()
-        self.engine.enter(tr, now)
+        tr = Traveller(event.base + row, opt.source, event.persons[row], _NAN)  # arrival: on reaching a crossing
+        tr.trip = Trip(corridor, event.block, row, option, now)  # type: ignore[arg-type]
+        row += 1
+        event.row = row
+        if row < len(event.times):  # the corridor's next departure; schedule_next() does the rest
+            event.due = event.times[row]
+            event.callbacks = self.depart_callbacks
+            self.push(event.due, event)
+        else:
+            event.schedule_next()
+        self.enter(tr, now)
         self._drive(tr, now + opt.drive_to)
 
     def _drive(self, tr: Traveller, due: float) -> None:
-        trip = tr.trip
-        leg = _Leg(tr, due, self.reach_callbacks)
-        trip.leg = leg
-        gate = trip.corridor.options[trip.option].work[0][0]
-        self.driving.setdefault(gate, {})[tr.tid] = tr
-        self.engine.push(due, leg)
+        """The traveller is its own event while it drives: SimPy calls ``reach`` when it gets there."""
+        tr.due = due
+        tr.callbacks = self.reach_callbacks
+        if self.track:
+            trip = tr.trip
+            gate = trip.corridor.options[trip.option].work[0][0]
+            self.driving.setdefault(gate, {})[tr.tid] = tr
+        self.push(due, tr)
 
-    def reach(self, leg: _Leg) -> None:
-        tr = leg.tr
-        if tr is None:
-            return  # cancelled: the traveller turned off on the way
-        now = leg.due
+    def reach(self, tr: Traveller) -> None:
+        now = tr.due
         trip = tr.trip
-        trip.leg = None
         corridor = trip.corridor
         opt = corridor.options[trip.option]
         gate = opt.work[0][0]
-        del self.driving[gate][tr.tid]
+        if self.track:
+            del self.driving[gate][tr.tid]
+        if trip.turn is not None:  # it decided on the way (its crossing shut): on to the other one
+            to, trip.turn = trip.turn, None
+            self._switch(tr, to, now)
+            return
         diversion = self.diversion
         if diversion is not None:
             pool = self.engine.pools[gate]
@@ -203,13 +206,9 @@ class Trips:
                 continue
             for tid in sorted(self.driving.get(gate, {})):
                 tr = self.driving[gate][tid]
-                leg = tr.trip.leg
-                remaining = leg.due - now
-                to = diversion.reconsider(tr, len(self.engine.pools[gate].queue), leg.due)
-                if to is not None:
-                    leg.tr = None
-                    del self.driving[gate][tid]
-                    self._switch(tr, to, now + remaining)  # it turns off on reaching the crossing's area
+                if tr.trip.turn is None:
+                    # it reaches the crossing's area either way, and turns off from there
+                    tr.trip.turn = diversion.reconsider(tr, len(self.engine.pools[gate].queue), tr.due)
             self._renege(self.engine.pools[gate], now)
 
     def review(self, now: float) -> None:

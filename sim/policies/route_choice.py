@@ -45,15 +45,10 @@ class RouteChoice:
     def __init__(self, plan: ChoicePlan):
         self.plan = plan
         self.board: WaitBoard | None = None
+        self._shares: dict[int, list[float]] = {}
 
     def bind(self, engine: Any) -> None:
         self.board = engine.board
-
-    def costs(self, corridor: CorridorPlan, now: float) -> list[float]:
-        """Generalised cost of each option for a traveller setting off at ``now``."""
-        board = self.board
-        assert board is not None
-        return [o.drive_to + board.wait(o, now + o.drive_to) + o.drive_on for o in corridor.options]
 
     def choose(self, corridor: CorridorPlan, u: float, now: float) -> int:
         options = corridor.options
@@ -61,10 +56,14 @@ class RouteChoice:
             return 0
         rule = self.plan.rule
         if rule == "fixed_shares":
-            return pick([o.share for o in options], u)
-        costs = self.costs(corridor, now)
+            shares = self._shares.get(corridor.index)
+            if shares is None:
+                shares = self._shares[corridor.index] = [o.share for o in options]
+            return pick(shares, u)
+        costs = self.board.costs(options, now)  # type: ignore[union-attr]
         best = min(costs)
         if rule == "least_cost":
-            return pick([1.0 if c - best < TIE else 0.0 for c in costs], u)
+            ties = [1.0 if c - best < TIE else 0.0 for c in costs]
+            return costs.index(best) if sum(ties) == 1.0 else pick(ties, u)
         scale = self.plan.scale
-        return pick([math.exp(-(c - best) / scale) for c in costs], u)
+        return pick([math.exp((best - c) / scale) for c in costs], u)

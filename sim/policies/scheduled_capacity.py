@@ -42,6 +42,27 @@ class ScheduledCapacity:
             raise RuntimeError("reopens needs the model: pass it to ScheduledCapacity(model) or bind(model)")
         return next_open(self.model.pools[pool_index], now, self.model.horizon)
 
+    def shut_spells(self, pool_index: int) -> list[tuple[float, float]]:
+        """When the pool has no servers, as sorted disjoint [start, end): for boards that look often."""
+        if self.model is None:
+            raise RuntimeError("shut_spells needs the model: pass it to ScheduledCapacity(model) or bind(model)")
+        return shut_spells(self.model.pools[pool_index])
+
+
+def shut_spells(pool: PoolInfo) -> list[tuple[float, float]]:
+    """The stretches [start, end) when the compiled capacity is 0 (end inf: not before the schedule ends)."""
+    spells: list[tuple[float, float]] = []
+    start = 0.0 if pool.initial == 0 else None
+    for t, cap in zip(pool.change_times, pool.change_caps, strict=True):
+        if cap == 0 and start is None:
+            start = t
+        elif cap > 0 and start is not None:
+            spells.append((start, t))
+            start = None
+    if start is not None:
+        spells.append((start, math.inf))
+    return spells
+
 
 def by_instant(merged: Iterable[tuple[float, int, int]]) -> Iterator[tuple[float, list[tuple[int, int]]]]:
     """Group time-ordered (time, pool index, capacity) into (time, [(pool index, capacity), ...])."""

@@ -26,7 +26,7 @@ import numpy as np
 from sim.engine.streams import stream
 from sim.model.compile import Piece, PoolInfo
 from sim.model.weather import WeatherProcess, Windows, merge_windows, rate_segments
-from sim.policies.scheduled_capacity import by_instant, next_open, pool_changes
+from sim.policies.scheduled_capacity import by_instant, next_open, pool_changes, shut_spells
 
 
 # -- drawing -----------------------------------------------------------------------------------
@@ -193,6 +193,15 @@ class WeatherClosures:
         if shut is None:
             return pool_changes(pool)
         return _shut_timeline(pool, self._edges[pool.crossing], shut.until(0.0) is not None)
+
+    def shut_spells(self, pool_index: int) -> list[tuple[float, float]]:
+        """When the pool has no servers (its schedule's and its crossing's closures), sorted and disjoint."""
+        pool = self.model.pools[pool_index]
+        spells = shut_spells(pool)
+        shut = self._shut.get(pool.crossing)
+        if shut is not None:
+            spells += list(zip(shut.starts, shut.ends, strict=True))
+        return merge_windows(spells)
 
     def reopens(self, pool_index: int, now: float) -> float:
         """The first time >= ``now`` the pool has servers: ``now`` when open, inf when not before the horizon."""

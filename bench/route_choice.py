@@ -1,0 +1,133 @@
+"""Benchmark: what route choice and diversion cost, on the whole Kazakhstan–Russia border.
+
+The same traffic is run four ways, one replication each, in fresh processes
+(``common.measure``), alternating so that drift in the machine's speed hits all alike:
+
+* ``fixed crossings``: ``scenarios/kz_ru_2011_customs_union.yaml``, every traveller's
+  crossing given (per-crossing demand);
+* ``fixed shares``: ``scenarios/network/kz_ru_network_2011.yaml`` with
+  ``route_choice.rule: fixed_shares`` and no diversion (corridors, departures, drives);
+* ``least cost + diversion``: that scenario as shipped (least cost on an hourly published
+  board, diversion on closures and hourly reviews);
+* ``logit, live + diversion``: ``rule: logit`` on the live queues.
+
+The target: route choice makes a run at most 1.5 times slower than the same scenario with
+fixed crossings, in CPU time. The ratio is taken within each repeat (same machine state) and
+its median and range printed. Plain SimPy's customers per CPU-second on the tandem queue of
+``bench/tandem.py``, measured in the same invocation, are printed as the machine's yardstick:
+every variant's travellers per CPU-second is also given as a multiple of it.
+
+Run: ``python bench/route_choice.py [--days 28] [--repeats 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from common import MIB, Measurement, Spread, Task, freeze_sources, measure, print_versions, table, warm_imports
+
+ROOT = Path(__file__).resolve().parents[1] / "scenarios"
+VARIANTS: dict[str, tuple[str, dict[str, Any] | None]] = {
+    "fixed crossings": ("kz_ru_2011_customs_union.yaml", None),
+    "fixed shares": ("network/kz_ru_network_2011.yaml", {"rule": "fixed_shares", "diversion": None}),
+    "least cost + diversion": ("network/kz_ru_network_2011.yaml", {}),
+    "logit, live + diversion": ("network/kz_ru_network_2011.yaml", {"rule": "logit", "information": "now"}),
+}
+TARGET_RATIO = 1.5
+PLAIN = "plain SimPy (tandem)"
+
+
+def variant_task(name: str, days: float) -> Task:
+    """Load the variant's scenario in the measurement process; the timed work is one replication."""
+    import sim
+
+    warm_imports()
+    path, change = VARIANTS[name]
+    scenario = sim.load_scenario(ROOT / path)
+    if change:
+        update: dict[str, Any] = {}
+        choice = {k: v for k, v in change.items() if k != "diversion"}
+        if choice:
+            update["route_choice"] = scenario.route_choice.model_copy(update=choice)
+        if "diversion" in change:
+            update["diversion"] = change["diversion"]
+        scenario = scenario.model_copy(update=update)
+
+    def work() -> Any:
+        return sim.run(scenario, replications=1, days=days, records="none")
+
+    def finish(result: Any) -> int:
+        return int(result.manifest["entities"])
+
+    return Task(work, finish)
+
+
+def plain_task(travellers: int, seed: int) -> Task:
+    from tandem import plain_simpy_task
+
+    return plain_simpy_task(travellers, seed)
+
+
+def per_cpu(m: Measurement) -> float:
+    value = m.value[0] if isinstance(m.value, tuple) else m.value
+    return value / m.cpu_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--days", type=float, default=28.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--plain", type=int, default=200_000, help="customers of the plain SimPy yardstick")
+    args = parser.parse_args()
+    sources, _ = freeze_sources(Path(__file__).resolve().parents[1] / "sim")
+    print_versions(sources)
+    print(f"whole border, 1 replication of {args.days:g} days, records none; {args.repeats} repeats, fresh processes")
+    names = list(VARIANTS)
+    runs: dict[str, list[Measurement]] = {n: [] for n in [*names, PLAIN]}
+    for r in range(args.repeats):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for name in order:
+            runs[name].append(measure(variant_task, name, args.days))
+        runs[PLAIN].append(measure(plain_task, args.plain, r))
+        print(f"  repeat {r + 1}: " + ", ".join(f"{n} {runs[n][-1].cpu_s:.1f} s" for n in names), flush=True)
+    base = runs["fixed crossings"]
+    rows = []
+    for name in names:
+        ms = runs[name]
+        ratio = Spread.of(m.cpu_s / b.cpu_s for m, b in zip(ms, base, strict=True))
+        yard = Spread.of(per_cpu(m) / per_cpu(p) for m, p in zip(ms, runs[PLAIN], strict=True))
+        rows.append(
+            [
+                name,
+                f"{ms[0].value:,}",
+                Spread.of(m.cpu_s for m in ms).format(".1f"),
+                Spread.of(m.wall_s for m in ms).format(".1f"),
+                Spread.of(m.peak_rss_kib * 1024 for m in ms).format(",.0f", MIB),
+                ratio.format(".2f"),
+                yard.format(".2f"),
+            ]
+        )
+    header = [
+        "variant",
+        "travellers",
+        "CPU s",
+        "wall s",
+        "peak RSS MiB",
+        "CPU / fixed crossings",
+        "per CPU-s / plain SimPy",
+    ]
+    print(table(header, rows))
+    plain = runs[PLAIN]
+    print(f"plain SimPy yardstick: {Spread.of(per_cpu(m) for m in plain).format(',.0f')} customers per CPU-second")
+    worst = max(Spread.of(m.cpu_s / b.cpu_s for m, b in zip(runs[n], base, strict=True)).median for n in names)
+    verdict = "met" if worst <= TARGET_RATIO else "NOT met"
+    print(
+        f"target: route choice at most {TARGET_RATIO}x the CPU time of fixed crossings: {verdict} "
+        f"(worst median {worst:.2f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
