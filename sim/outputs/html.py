@@ -90,6 +90,7 @@ caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0}
 figure{margin:1rem 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.85rem;color:#555}
 .note{color:#555;font-size:.9rem}details{margin:.5rem 0}
 .notice{border-left:4px solid #b3261e;background:#fcf1f0;padding:.4rem 1rem;margin:1rem 0}
+.wide{overflow-x:auto;max-width:100%}
 @media print{details{display:block}}
 """
 )

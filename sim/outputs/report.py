@@ -6,7 +6,8 @@ items), a headline table, charts, per-crossing tables and the scenario's assumpt
 are embedded, so the page opens anywhere, offline.
 
 This module decides which sections and charts each page shows; ``sim.outputs.sections`` builds
-the sections both pages share and ``sim.outputs.html`` the escaped markup. Every file is read
+the sections both pages share, ``sim.outputs.network_sections`` the corridors and weather of the
+scenarios that have them, and ``sim.outputs.html`` the escaped markup. Every file is read
 through ``sim.outputs.results``, where any problem becomes a ``ReportError`` naming the file.
 """
 
@@ -24,7 +25,8 @@ from matplotlib.figure import Figure
 from sim.experiments.executors import run_tasks
 from sim.outputs import charts
 from sim.outputs.files import atomic_write, write_text
-from sim.outputs.html import data_table, el, figure, fmt, join, page
+from sim.outputs.html import Html, data_table, el, figure, fmt, join, page
+from sim.outputs.network_sections import Embed, comparison_section, run_section
 from sim.outputs.results import (
     COMPARISON_COLUMNS,
     COMPARISON_MANIFEST,
@@ -60,6 +62,15 @@ def _save(fig: Figure, folder: Path, name: str) -> str:
     atomic_write(charts_dir / f"{name}.png", lambda p: p.write_bytes(png))
     atomic_write(charts_dir / f"{name}.svg", lambda p: p.write_text(svg.getvalue(), encoding="utf-8"))
     return base64.b64encode(png).decode("ascii")
+
+
+def _embedder(folder: Path) -> Embed:
+    """Charts that a section draws, saved into ``folder`` like the page's others and embedded in it."""
+
+    def embed(key: str, fig: Figure, alt: str, caption: str) -> Html:
+        return figure(_save(fig, folder, key), alt, caption)
+
+    return embed
 
 
 def run_report(folder: Path) -> Path:
@@ -115,6 +126,7 @@ def run_report(folder: Path) -> Path:
         TRUST,
         el("h2", "Charts"),
         images,
+        run_section(r, _embedder(folder)),
         el("h2", "Per crossing"),
         el(
             "details",
@@ -226,6 +238,7 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
         TRUST,
         el("h2", "Charts"),
         images,
+        comparison_section(runs, _embedder(folder)),
         el("h2", "Each scenario"),
         join(
             el(

@@ -2,7 +2,9 @@
 
 A run's folder holds ``crossings.csv``, ``summary.csv``, ``stages.csv``,
 ``replications.csv``, ``manifest.json`` and, as the run kept them, ``records.parquet``
-(per traveller) and ``visits.parquet`` (per visit); a comparison's folder holds one such
+(per traveller) and ``visits.parquet`` (per visit); a scenario with corridors adds
+``corridors.csv`` and ``network.csv``, one with weather ``weather.csv`` (folders written
+before these existed, or of scenarios without them, simply lack them); a comparison's folder holds one such
 folder per scenario, ``comparison.csv`` and its own manifest. Every file is written
 atomically (``sim.outputs.files``).
 
@@ -170,6 +172,30 @@ STAGES_COLUMNS = Columns(text=("crossing", "side", "role", "stage"), numbers=("u
 CROSSINGS_COLUMNS = Columns(text=("id", "name", "category", "mode", "regime"), numbers=("lat", "lon"))
 RECORDS_COLUMNS = Columns(text=("flow",), numbers=("arrival_min", "release_min", "wait_min"))
 VISITS_COLUMNS = Columns(numbers=("replication", "enter_min", "start_min"))
+CORRIDOR_MEANS = (
+    "departures_per_day",
+    "diverted_per_day",
+    "trip_time_mean_min",
+    "drive_mean_min",
+    "extra_drive_vehicle_hours_per_day",
+    "extra_km_per_day",
+)
+CORRIDORS_COLUMNS = Columns(
+    text=("corridor", "direction", "flow", "origin", "destination"),
+    numbers=(
+        "departures",
+        "completed",
+        "unfinished",
+        "diverted",
+        *(name for k in CORRIDOR_MEANS for name in (k, f"{k}_ci95")),
+    ),
+)
+NETWORK_COUNTS = ("set_off_for", "used", "diverted_out", "diverted_in")
+NETWORK_COLUMNS = Columns(
+    text=("crossing",),
+    numbers=(*NETWORK_COUNTS, *(name for k in NETWORK_COUNTS for name in (f"{k}_per_day", f"{k}_per_day_ci95"))),
+)
+WEATHER_COLUMNS = Columns(text=("weather", "crossing"), numbers=("replication", "start_min", "end_min"))
 COMPARISON_COLUMNS = Columns(
     text=("scenario", "baseline", "crossing", "direction", "flow", "metric"),
     numbers=("baseline_value", "value", "diff", "diff_ci95_low", "diff_ci95_high", "pct_change"),
@@ -210,6 +236,22 @@ def read_csv_table(path: Path, columns: Columns) -> pd.DataFrame:
     return df
 
 
+def read_optional_csv(path: Path, columns: Columns) -> pd.DataFrame | None:
+    """A CSV table only some runs write (``corridors.csv``, ``network.csv``, ``weather.csv``); None when absent.
+
+    Absent means no file and no link of that name: a folder of a scenario without corridors
+    or weather, or one written before these tables existed. A file that is there is read and
+    checked like any other, within the same bound, so a broken one is still an error.
+    """
+    try:
+        path.lstat()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        pass  # there, but not to be looked at: reading it says why
+    return read_csv_table(path, columns)
+
+
 def read_parquet_table(path: Path, columns: Columns) -> pd.DataFrame:
     """A Parquet table a run wrote."""
     data = _read_file(path, TABLE_MAX_BYTES)
@@ -231,6 +273,9 @@ class RunFolder:
     crossings: pd.DataFrame
     records: pd.DataFrame | None  # None: the run kept no such records (``--records``)
     visits: pd.DataFrame | None
+    corridors: pd.DataFrame | None = None  # None: the scenario has no corridors (or the folder predates them)
+    network: pd.DataFrame | None = None
+    weather: pd.DataFrame | None = None  # None: the scenario has no weather
 
     @property
     def name(self) -> str:
@@ -249,6 +294,9 @@ class RunFolder:
             crossings=read_csv_table(path / "crossings.csv", CROSSINGS_COLUMNS),
             records=None if kept == "none" else read_parquet_table(path / TRAVELLER_FILE, RECORDS_COLUMNS),
             visits=None if kept != "full" else read_parquet_table(path / VISIT_FILE, VISITS_COLUMNS),
+            corridors=read_optional_csv(path / "corridors.csv", CORRIDORS_COLUMNS),
+            network=read_optional_csv(path / "network.csv", NETWORK_COLUMNS),
+            weather=read_optional_csv(path / "weather.csv", WEATHER_COLUMNS),
         )
 
 
