@@ -27,8 +27,9 @@ terms, which the interval would eventually detect. The saturated exit booth of
 configuration 2 is not in steady state (its backlog only drains), so there the law is
 applied to its booth alone (from service start to leaving).
 
-The experiments themselves are in ``sim.validation.experiments``; the report is written by
-``sim.validation.markdown``.
+The experiments themselves are in ``sim.validation.experiments``; route choice, which has no
+formula, is compared with a second simulator (Ciw) in ``sim.validation.route_choice``; the
+report is written by ``sim.validation.markdown``.
 """
 
 from __future__ import annotations
@@ -173,6 +174,8 @@ def run_checks(full: bool = False, jobs: int = 1, progress: Callable[[str], None
 
     ``jobs`` runs each experiment's replications in that many processes (same results).
     """
+    from sim.validation.route_choice import run_cases  # late: it builds on this module's CheckResult
+
     out: list[CheckResult] = []
     for exp in experiments(full):
         results = run_experiment(exp, full, jobs)
@@ -180,6 +183,7 @@ def run_checks(full: bool = False, jobs: int = 1, progress: Callable[[str], None
         if progress is not None:
             failed = sum(not r.passed for r in results)
             progress(f"{exp.title}: {len(results)} checks, {failed} outside their interval ({results[0].run})")
+    out.extend(run_cases(full, jobs, progress))  # route choice against Ciw: no formula, a second simulator
     return out
 
 

@@ -20,6 +20,7 @@ from sim.outputs.files import atomic_write
 from sim.validation.checks import LEVEL, CheckResult, chance_of_failures, verdict
 from sim.validation.recursion import ExactCheck
 from sim.validation.recursion import markdown as recursion_markdown
+from sim.validation.route_choice import markdown as route_choice_markdown
 
 
 def _decimals(r: CheckResult) -> int:
@@ -74,7 +75,10 @@ against the exactly matching birth–death chains (below); and Little's law at e
 every run: L (time-average number in the pool over the window) against λW (visits ending
 in the window per minute, the arrival rate in steady state, × their mean time in the pool).
 L − λW is a difference of boundary terms with mean 0 in steady state; the interval shown is
-L ± the 99% half-width of the replications' L − λW.
+L ± the 99% half-width of the replications' L − λW. Route choice by least cost, which no
+formula solves, is compared with an independent simulator, Ciw (*Route choice against Ciw*,
+below): there the expected value is Ciw's mean wait and the interval is bordersim's mean ±
+the 99% Welch half-width of the difference.
 
 **Neutral zone.** bordersim never turns a traveller away: when the zone is full the exit
 booth keeps its finished vehicle (blocking after service). No configuration is therefore an
@@ -150,6 +154,9 @@ def write_markdown(
                 lines.append(f"- {r.name}: t = {t:.2f} over {r.replications} replications, two-sided p = {p:.4f}")
             else:
                 lines.append(f"- {r.name}")
+    route_choice = route_choice_markdown(results)
+    if route_choice:
+        lines += ["", *route_choice]
     if exact:
         lines += ["", *recursion_markdown(exact)]
     runs = list(dict.fromkeys(r.run for r in results if r.run))
