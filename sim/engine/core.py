@@ -13,7 +13,6 @@ systems, and a piece's events, draws and records are exactly those it has in a w
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import simpy
@@ -28,9 +27,10 @@ from sim.engine.hooks import (
     QueueDiscipline,
     RoutePolicy,
 )
-from sim.engine.kernel import CheapEvent, call_at, check_kernel, pusher
-from sim.engine.luck import SourceDraws, WeekDraws
+from sim.engine.kernel import call_at, check_kernel, pusher
+from sim.engine.luck import SourceDraws
 from sim.engine.trips import Trips
+from sim.engine.weekly import WeeklyEvents
 from sim.model.compile import Model, Piece, Source
 
 _NAN = float("nan")
@@ -44,38 +44,14 @@ class RunawayError(Exception):
     """A replication grew past the scenario's limits: the system is unstable or the run too big."""
 
 
-class _Arrivals(CheapEvent):
-    """A source's next arrival on SimPy's heap: one object per source, pushed again each time."""
+class _Arrivals(WeeklyEvents):
+    """A source's next arrival on SimPy's heap."""
 
-    __slots__ = ("engine", "source", "draws", "block", "times", "persons", "base", "row", "week", "due")
+    __slots__ = ("source",)
 
     def __init__(self, engine: Engine, source: Source, draws: SourceDraws):
-        self.engine = engine
+        super().__init__(draws, source.index, engine.push, engine.arrive_callbacks)
         self.source = source
-        self.draws = draws
-        self.callbacks = [engine.arrive]
-        self.week = -1
-        self.row = 0
-        self.times: list[float] = []
-        self.persons: list[int] = []
-        self.base = 0
-        self.block: WeekDraws | None = None
-        self.due = math.nan
-
-    def schedule_next(self) -> None:
-        """Push the next arrival, drawing the next week(s) when this one is used up."""
-        while self.row >= len(self.times):
-            self.week += 1
-            if self.week >= self.draws.weeks:
-                return
-            self.block = block = self.draws.week(self.week)
-            self.times = block.times.tolist()
-            self.persons = block.persons.tolist()
-            self.base = (self.source.index << 32) + block.first
-            self.row = 0
-        self.due = self.times[self.row]
-        self.callbacks = self.engine.arrive_callbacks
-        self.engine.push(self.due, self)
 
 
 class Engine:

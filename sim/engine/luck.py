@@ -17,7 +17,7 @@ import numpy as np
 from sim.engine.streams import WEEK_MIN, stream
 from sim.model.arrivals import arrival_times
 from sim.model.compile import MAX_PERSONS, Source, StepPlan
-from sim.model.network import CorridorPlan
+from sim.model.network import CorridorPlan, step_identities
 
 SERVICE, SELECT, SECONDARY, SECONDARY_TIME = range(4)
 """Rows of a step's luck: which uniform decides what."""
@@ -25,13 +25,7 @@ SERVICE, SELECT, SECONDARY, SECONDARY_TIME = range(4)
 
 def step_keys(source: Source) -> list[tuple[str, str, str]]:
     """(stage, role, occurrence) of each step: the luck's identity, the same at any crossing."""
-    seen: dict[tuple[str, str], int] = {}
-    keys = []
-    for st in source.steps:
-        n = seen.get((st.stage, st.role), 0)
-        seen[(st.stage, st.role)] = n + 1
-        keys.append((st.stage, st.role, str(n)))
-    return keys
+    return step_identities(source.steps)
 
 
 @dataclass

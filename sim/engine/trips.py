@@ -17,12 +17,12 @@ one traveller throughout: logged once, under the crossing it finally used.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from sim.engine.entities import Pool, Traveller
-from sim.engine.kernel import CheapEvent, call_at
+from sim.engine.kernel import call_at
 from sim.engine.luck import CorridorDraws, WeekDraws
+from sim.engine.weekly import WeeklyEvents
 from sim.model.network import CorridorPlan
 
 if TYPE_CHECKING:
@@ -51,39 +51,19 @@ class Trip:
         self.turn: int | None = None  # decided on the way: the option to turn off to on reaching the area
 
 
-class _Departures(CheapEvent):
-    """A corridor's next departure on SimPy's heap: one object per corridor, pushed again each time."""
+class _Departures(WeeklyEvents):
+    """A corridor's next departure on SimPy's heap, with each traveller's choice uniform."""
 
-    __slots__ = ("trips", "corridor", "draws", "block", "times", "persons", "choice", "base", "row", "week", "due")
+    __slots__ = ("corridor", "choice")
 
     def __init__(self, trips: Trips, corridor: CorridorPlan, draws: CorridorDraws):
-        self.trips = trips
+        super().__init__(draws, trips.first_id + corridor.index, trips.push, trips.depart_callbacks)
         self.corridor = corridor
-        self.draws = draws
-        self.week = -1
-        self.row = 0
-        self.times: list[float] = []
-        self.persons: list[int] = []
         self.choice: list[float] = []
-        self.base = 0
-        self.block: WeekDraws | None = None
-        self.due = math.nan
-        self.callbacks = trips.depart_callbacks
 
-    def schedule_next(self) -> None:
-        while self.row >= len(self.times):
-            self.week += 1
-            if self.week >= self.draws.weeks:
-                return
-            self.block = block = self.draws.week(self.week)
-            self.times = block.times.tolist()
-            self.persons = block.persons.tolist()
-            self.choice = block.choice.tolist()  # type: ignore[union-attr]
-            self.base = ((self.trips.first_id + self.corridor.index) << 32) + block.first
-            self.row = 0
-        self.due = self.times[self.row]
-        self.callbacks = self.trips.depart_callbacks
-        self.trips.engine.push(self.due, self)
+    def load(self, block: WeekDraws) -> None:
+        super().load(block)
+        self.choice = block.choice.tolist()  # type: ignore[union-attr]
 
 
 class Trips:
@@ -181,8 +161,8 @@ class Trips:
         tr.source = opt.source
         tr.arrival = now
         tr.route = self.route(corridor, trip.option, trip.block, trip.row)
-        tr.pos = -1
-        self.engine.advance(tr, now)
+        tr.pos = 0  # advance(), inlined: its first step (a route always has one)
+        tr.route[0][0].join(tr, None, now)
 
     def _switch(self, tr: Traveller, to: int, now: float) -> None:
         """Send a traveller at (or near) its crossing on to option ``to``, paying the drive between them."""

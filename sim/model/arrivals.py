@@ -34,6 +34,13 @@ class ArrivalPlan:
         return float(np.sum(self.rates * np.diff(self.edges)))
 
 
+def profile_weights(value: str | list[float] | None, table: dict[str, list[float]]) -> list[float] | None:
+    """A demand shape as weights: a named profile looked up in ``table``, or the weights given."""
+    if value is None:
+        return None
+    return table[value] if isinstance(value, str) else list(value)
+
+
 def hourly_rates(
     daily: float,
     hour_profile: list[float] | None,

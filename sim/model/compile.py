@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model.arrivals import ArrivalPlan, follow_opening_hours, hour_edges, hourly_rates
+from sim.model.arrivals import ArrivalPlan, follow_opening_hours, hour_edges, hourly_rates, profile_weights
 from sim.model.corridors import compile_corridors
 from sim.model.distributions import PlainDistribution, compile_distribution
 from sim.model.network import ChoicePlan, CorridorPlan, DiversionPlan
@@ -193,12 +193,6 @@ class Piece:
     sources: tuple[int, ...]
     pools: tuple[int, ...]
     corridors: tuple[int, ...] = ()
-
-
-def _profile(value: str | list[float] | None, table: dict[str, list[float]]) -> list[float] | None:
-    if value is None:
-        return None
-    return table[value] if isinstance(value, str) else list(value)
 
 
 def compile_model(scenario: Scenario) -> Model:
@@ -393,8 +387,8 @@ def _arrivals(
     profiles = scenario.profiles
     rates = hourly_rates(
         demand.daily,
-        _profile(demand.hourly, profiles.hourly),
-        _profile(demand.weekly, profiles.weekly),
+        profile_weights(demand.hourly, profiles.hourly),
+        profile_weights(demand.weekly, profiles.weekly),
         weekday,
         hours,
     )

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.arrivals import ArrivalPlan, follow_opening_hours, hour_edges, hourly_rates
+from sim.model.arrivals import ArrivalPlan, follow_opening_hours, hour_edges, hourly_rates, profile_weights
 from sim.model.distributions import compile_distribution
-from sim.model.network import CorridorPlan, Option, detours
+from sim.model.network import CorridorPlan, Option, detours, step_identities
 from sim.scenario.network import DEFAULT_SPEED, Corridor, CorridorCrossing
 from sim.scenario.schema import DIRECTIONS, Crossing, Scenario
 
@@ -133,11 +133,7 @@ def _plan(
     total = sum(shares)
     for (cid, opt), source, share in zip(usable.items(), routes, shares, strict=True):
         rows = []
-        seen: dict[tuple[str, str], int] = {}
-        for st in source.steps:
-            n = seen.get((st.stage, st.role), 0)
-            seen[(st.stage, st.role)] = n + 1
-            key = (st.stage, st.role, str(n))
+        for st, key in zip(source.steps, step_identities(source.steps), strict=True):
             if key not in luck_keys:
                 luck_keys.append(key)
                 person_luck.append(False)
@@ -172,8 +168,8 @@ def _plan(
     else:
         key = ("corridor", corridor.id, direction, flow)
     profiles = scenario.profiles
-    hourly = profiles.hourly[corridor.hourly] if isinstance(corridor.hourly, str) else corridor.hourly
-    weekly = profiles.weekly[corridor.weekly] if isinstance(corridor.weekly, str) else corridor.weekly
+    hourly = profile_weights(corridor.hourly, profiles.hourly)
+    weekly = profile_weights(corridor.weekly, profiles.weekly)
     rates = hourly_rates(corridor.daily, hourly, weekly, weekday, hours)
     edges = hour_edges(hours, scenario.horizon)
     if corridor.during_hours:

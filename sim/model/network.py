@@ -14,12 +14,17 @@ time there, so two runs that send it to different crossings stay paired.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.model.arrivals import ArrivalPlan
 from sim.model.distributions import PlainDistribution
+
+if TYPE_CHECKING:
+    from sim.model.compile import StepPlan
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -87,6 +92,17 @@ class DiversionPlan:
     review_every: float | None
     margin: float
     max_switches: int
+
+
+def step_identities(steps: Iterable[StepPlan]) -> list[tuple[str, str, str]]:
+    """(stage, role, occurrence) of each step: a traveller's luck is keyed by these, the same at any crossing."""
+    seen: dict[tuple[str, str], int] = {}
+    keys = []
+    for st in steps:
+        n = seen.get((st.stage, st.role), 0)
+        seen[(st.stage, st.role)] = n + 1
+        keys.append((st.stage, st.role, str(n)))
+    return keys
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from sim.analysis.trips import CORRIDOR_MEANS
 from sim.outputs.files import atomic_write, live_text, write_csv, write_json
 from sim.outputs.records import TRAVELLER_FILE, VISIT_FILE, join_parquet
 from sim.scenario.reading import ReadError, read_bytes
@@ -172,14 +173,6 @@ STAGES_COLUMNS = Columns(text=("crossing", "side", "role", "stage"), numbers=("u
 CROSSINGS_COLUMNS = Columns(text=("id", "name", "category", "mode", "regime"), numbers=("lat", "lon"))
 RECORDS_COLUMNS = Columns(text=("flow",), numbers=("arrival_min", "release_min", "wait_min"))
 VISITS_COLUMNS = Columns(numbers=("replication", "enter_min", "start_min"))
-CORRIDOR_MEANS = (
-    "departures_per_day",
-    "diverted_per_day",
-    "trip_time_mean_min",
-    "drive_mean_min",
-    "extra_drive_vehicle_hours_per_day",
-    "extra_km_per_day",
-)
 CORRIDORS_COLUMNS = Columns(
     text=("corridor", "direction", "flow", "origin", "destination"),
     numbers=(
