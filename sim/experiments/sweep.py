@@ -288,7 +288,14 @@ def run_sweep(
         if progress is not None:
             progress(done[0], len(tasks))
 
-    results = run_tasks(sweep_task, tasks, jobs, backend, scheduler, tick, chunk=1)
+    try:
+        results = run_tasks(sweep_task, tasks, jobs, backend, scheduler, tick, chunk=1)
+    except BaseException:
+        # the workers are stopped by now; one ended in the middle of writing its run leaves
+        # that file's temporary part, which the next attempt would never use
+        for part in runs_dir.glob(".*.part"):
+            part.unlink(missing_ok=True)
+        raise
     failed = sum(1 for r in results if not r["ok"])
     table = collect(runs_dir, keys)
     failures = pd.DataFrame(
