@@ -350,3 +350,41 @@ def test_diversion_without_corridors_is_refused():
     data = _base(demand=[{"crossing": "x", "flow": "truck", "daily": 10}], diversion={})
     with pytest.raises(ScenarioError, match="no corridors"):
         scenario_from_dict(data, "net.yaml")
+
+
+def test_a_river_crossing_is_shut_outside_its_navigation_season():
+    data = _base(
+        horizon="20 d",
+        warmup=0,
+        replications=1,
+        start_date="2023-04-05",
+        crossings=[
+            _crossing("x"),
+            {**_crossing("ferry"), "mode": "river", "season": {"open": "04-15", "close": "11-15"}},
+        ],
+        demand=[
+            {"crossing": "ferry", "flow": "truck", "daily": 20},
+            {"crossing": "x", "flow": "truck", "daily": 20},
+        ],
+    )
+    scenario = scenario_from_dict(data)
+    assert scenario.start_weekday == "wednesday"  # 5 April 2023, from the date
+    model = compile_model(scenario)
+    for pool in (p for p in model.pools if p.crossing == "ferry"):
+        # shut from the start (out of season) until 15 April, 10 days in; open after
+        assert pool.initial == 0
+        assert pool.change_times[0] == pytest.approx(10 * DAY)
+        assert pool.change_caps[0] > 0
+    r = _run(data)
+    ferry = r.summary[(r.summary.crossing == "ferry") & (r.summary.direction == "ALL")].iloc[0]
+    # everyone who came in the first ten days waited for the season to open
+    assert ferry.wait_max_min > 9 * DAY
+
+
+def test_a_navigation_season_needs_a_start_date():
+    data = _base(
+        crossings=[{**_crossing("ferry"), "mode": "river", "season": {"open": "04-15", "close": "11-15"}}],
+        demand=[{"crossing": "ferry", "flow": "truck", "daily": 20}],
+    )
+    with pytest.raises(ScenarioError, match="start_date"):
+        scenario_from_dict(data, "net.yaml")

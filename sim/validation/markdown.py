@@ -102,6 +102,30 @@ M/M/1/K *loss* system for arriving travellers; two are exactly solvable:
 """
 
 
+NETWORK_EXACT = """## Corridors and diversion: exact properties
+
+Checked to the last digit by `tests/test_network.py` on every test run (not re-run here):
+
+- **Fixed shares reproduce the single-crossing results exactly**: a corridor with one crossing
+  and no drive is that crossing's demand (the same random streams), and the summary and
+  stage tables equal those of the per-crossing scenario to the last digit; with several
+  crossings, fixed shares thin the departures in the stated shares (binomial check).
+- **Drive time is added exactly once**: every trip's time is its time at the crossing plus the
+  drive to it and on from it (to 1e-9 minutes), each traveller reaches the crossing exactly
+  its drive after departing, and a trip's drive is the corridor's (no detour) or the first
+  drive plus the detour (diverted).
+- **A closed crossing sends every would-be traveller elsewhere**: announced (least cost), no
+  one sets off for it; unannounced (fixed shares with diversion), every traveller who set off
+  for it is diverted out of it and into the other crossing, once.
+- **Nobody is lost or counted twice**: departures = completed + still on their way, per
+  corridor; trips diverted out = trips diverted in over the network; each traveller is
+  logged once; travellers who leave a line at a closure leave it at that instant, and no one
+  is served at a shut crossing.
+- **Pieces**: crossings a corridor links stay in one piece, and a split run gives the same
+  tables to the last digit.
+"""
+
+
 def write_markdown(
     results: list[CheckResult],
     path: str | Path,
@@ -157,6 +181,7 @@ def write_markdown(
     route_choice = route_choice_markdown(results)
     if route_choice:
         lines += ["", *route_choice]
+        lines += ["", *NETWORK_EXACT.rstrip("\n").split("\n")]
     if exact:
         lines += ["", *recursion_markdown(exact)]
     runs = list(dict.fromkeys(r.run for r in results if r.run))
