@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 
 import numpy as np
@@ -388,3 +389,35 @@ def test_a_navigation_season_needs_a_start_date():
     )
     with pytest.raises(ScenarioError, match="start_date"):
         scenario_from_dict(data, "net.yaml")
+
+
+def test_a_corridor_catalogue_error_names_the_csv_file_and_row(tmp_path):
+    (tmp_path / "corridors.csv").write_text(
+        "corridor,flow,direction,daily,crossing,drive_to,drive_on\n"
+        "c1,truck,a_to_b,100,x,10,0\n"
+        "c1,truck,a_to_b,120,y,10,0\n"  # daily differs from the corridor's first row
+        "c2,truck,a_to_b,50,zz,10,0\n",  # no such crossing
+        encoding="utf-8",
+    )
+    data = _base(corridors_csv="corridors.csv")
+    (tmp_path / "net.yaml").write_text(json.dumps(data), encoding="utf-8")  # JSON is YAML 1.2
+    with pytest.raises(ScenarioError) as info:
+        sim.load_scenario(tmp_path / "net.yaml")
+    text = str(info.value)
+    assert "corridors.csv:3: daily" in text
+    assert "corridors.csv:4" in text
+    assert "zz" in text
+
+
+def test_a_corridor_catalogue_loads_as_corridors(tmp_path):
+    (tmp_path / "corridors.csv").write_text(
+        "corridor,flow,direction,daily,crossing,km_to,km_on,share\nc1,truck,a_to_b,100,x,10,0,1\nc1,truck,a_to_b,100,y,30,5,0\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "net.yaml").write_text(json.dumps(_base(corridors_csv="corridors.csv")), encoding="utf-8")
+    scenario = sim.load_scenario(tmp_path / "net.yaml")
+    (corridor,) = scenario.corridors
+    assert list(corridor.crossings) == ["x", "y"]
+    assert corridor.crossings["y"].km_to == 30.0
+    option = compile_model(scenario).corridors[0].options[1]
+    assert option.drive_to == pytest.approx(30.0)  # 30 km at the default 60 km/h
