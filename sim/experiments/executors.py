@@ -85,6 +85,11 @@ def stop_pool(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
         if process.is_alive():
             process.kill()
             process.join(grace)
+    # let the pool's manager thread see its workers gone and finish: left running, it can
+    # close its wake-up pipe while the interpreter's exit hook writes to it ("Bad file descriptor")
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(grace)
 
 
 def _run_chunk(fn: Callable[..., T], items: Sequence[tuple[Any, ...]]) -> list[T]:
