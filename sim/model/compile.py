@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.model.arrivals import ArrivalPlan, follow_opening_hours, hour_edges, hourly_rates, profile_weights
+from sim.model.calendar import demand_factors
 from sim.model.corridors import compile_corridors
 from sim.model.distributions import PlainDistribution, compile_distribution
+from sim.model.episodes import StepWindow, capacity_windows, overlay, step_windows
 from sim.model.network import ChoicePlan, CorridorPlan, DiversionPlan
 from sim.model.routing import SHARED_POOL, PoolRef, Step, build_route, pool_capacity_by_hour
 from sim.model.staffing import capacity_schedule
@@ -69,6 +71,7 @@ class StepPlan:
     select: float
     secondary: SecondaryPlan | None
     trace: np.ndarray | None = None  # replayed service times, one per arrival of the source
+    windows: tuple[StepWindow, ...] = ()  # episodes that change the step for a while
 
 
 @dataclass(frozen=True)
@@ -227,11 +230,14 @@ def compile_model(scenario: Scenario) -> Model:
     }
     sources: list[Source] = []
 
-    def pool_of(c: Crossing, direction: str, step: Step, ref: PoolRef | None, secondary: bool) -> int:
+    pool_flows: dict[int, set[str]] = {}
+
+    def pool_of(c: Crossing, direction: str, flow: str, step: Step, ref: PoolRef | None, secondary: bool) -> int:
         key = (c.id, direction, step.side, step.role, step.stage, ref.pool if ref else SHARED_POOL, secondary)
         if key not in pool_index:
             pool_index[key] = len(pending)
             pending.append((key, c, step, ref, secondary))
+        pool_flows.setdefault(pool_index[key], set()).add(flow)
         return pool_index[key]
 
     def plan(c: Crossing, direction: str, flow: str, step: Step, trace: np.ndarray | None) -> StepPlan:
@@ -239,12 +245,12 @@ def compile_model(scenario: Scenario) -> Model:
         second = None
         if secondary is not None:
             second = SecondaryPlan(
-                pool_of(c, direction, step, step.secondary_pool, True),
+                pool_of(c, direction, flow, step, step.secondary_pool, True),
                 float(secondary.share),
                 compile_distribution(secondary.time),
             )
         return StepPlan(
-            pool=pool_of(c, direction, step, step.pool, False),
+            pool=pool_of(c, direction, flow, step, step.pool, False),
             stage=step.stage,
             side=step.side,
             role=step.role,
@@ -253,6 +259,7 @@ def compile_model(scenario: Scenario) -> Model:
             select=float(select),
             secondary=second,
             trace=trace,
+            windows=step_windows(scenario.episodes, scenario.start_date, c.id, direction, flow, step.stage, step.side),
         )
 
     def add_source(
@@ -302,7 +309,7 @@ def compile_model(scenario: Scenario) -> Model:
             triple = (crossing.id, direction, demand.flow)
             n = occurrences.get(triple, 0)
             occurrences[triple] = n + 1
-            arrivals, traces = _arrivals(scenario, demand, crossing, weekday, hours)
+            arrivals, traces = _arrivals(scenario, demand, crossing, direction, weekday, hours)
             add_source(crossing, direction, demand.flow, (*triple, str(n)), arrivals, traces)
 
     routed: dict[tuple[str, str, str], Source] = {}
@@ -325,6 +332,10 @@ def compile_model(scenario: Scenario) -> Model:
         by_hour = (UNLIMITED,) * 24 if ref is None else tuple(pool_capacity_by_hour(ref))
         hours_of = c if index in gates else c.model_copy(update={"hours": "24h", "open_days": None})
         initial, times, caps = capacity_schedule(by_hour, hours_of, horizon, weekday)
+        windows = capacity_windows(
+            scenario.episodes, scenario.start_date, c.id, key[1], step.side, step.stage, pool_flows[index]
+        )
+        initial, times, caps = overlay(initial, times, caps, windows, horizon, UNLIMITED)
         pools.append(
             PoolInfo(index, c.id, key[1], step.side, step.role, step.stage, key[5], secondary, initial, times, caps)
         )
@@ -374,7 +385,7 @@ def _with_seasons(scenario: Scenario) -> dict[str, Crossing]:
 
 
 def _arrivals(
-    scenario: Scenario, demand, crossing: Crossing, weekday: int, hours: int
+    scenario: Scenario, demand, crossing: Crossing, direction: str, weekday: int, hours: int
 ) -> tuple[ArrivalPlan, dict[str, np.ndarray]]:
     """The source's arrival process over the horizon, and replayed service times by stage."""
     horizon = scenario.horizon
@@ -392,6 +403,11 @@ def _arrivals(
         weekday,
         hours,
     )
+    factors = demand_factors(
+        scenario.calendar, scenario.episodes, scenario.start_date, hours, crossing.id, direction, demand.flow
+    )
+    if factors is not None:
+        rates = rates * factors
     if demand.during_hours:
         edges, rates = follow_opening_hours(rates, crossing, weekday, horizon)
     else:

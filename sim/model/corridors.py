@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model.arrivals import ArrivalPlan, follow_opening_hours, hour_edges, hourly_rates, profile_weights
+from sim.model.calendar import demand_factors
 from sim.model.distributions import compile_distribution
 from sim.model.network import CorridorPlan, Option, detours, step_identities
 from sim.scenario.network import DEFAULT_SPEED, Corridor, CorridorCrossing
@@ -171,9 +172,16 @@ def _plan(
     hourly = profile_weights(corridor.hourly, profiles.hourly)
     weekly = profile_weights(corridor.weekly, profiles.weekly)
     rates = hourly_rates(corridor.daily, hourly, weekly, weekday, hours)
+    main = options[max(range(len(options)), key=lambda i: (options[i].share, -i))]
+    factors = demand_factors(
+        scenario.calendar, scenario.episodes, scenario.start_date, hours, main.crossing, direction, flow
+    )
+    if factors is not None:
+        # the factor of the hour a traveller reaches its main crossing, not the hour it sets off
+        lag = int(round(main.drive_to / 60.0))
+        rates = rates * np.concatenate((factors[lag:], np.repeat(factors[-1:], min(lag, len(factors)))))
     edges = hour_edges(hours, scenario.horizon)
     if corridor.during_hours:
-        main = options[max(range(len(options)), key=lambda i: (options[i].share, -i))]
         edges, rates = follow_opening_hours(rates, crossings[main.crossing][1], weekday, scenario.horizon)
         edges, rates = _leave_earlier(edges, rates, main.drive_to, scenario.horizon)
     origin, destination = (

@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.engine.hooks import Stations
 from sim.engine.luck import SECONDARY, SECONDARY_TIME, SELECT, WeekDraws, service_times
-from sim.model.compile import Source
+from sim.model.compile import Source, StepPlan
 from sim.model.network import CorridorPlan
 
 
@@ -56,7 +56,8 @@ class FixedRoute:
         cached = self._weeks.get(key)
         if cached is None or cached[0] is not draws:
             opt = corridor.options[option]
-            cached = self._weeks[key] = (draws, self._plan(self.sources[opt.source], draws, opt.luck_rows))
+            plan = self._plan(self.sources[opt.source], draws, opt.luck_rows, opt.drive_to)
+            cached = self._weeks[key] = (draws, plan)
         return self._route(cached[1], row)
 
     @staticmethod
@@ -74,10 +75,14 @@ class FixedRoute:
                 route.append((st.second, st.second_times[row]))
         return route
 
-    def _plan(self, source: Source, draws: WeekDraws, rows: tuple[int, ...] | None = None) -> list[_Step]:
+    def _plan(
+        self, source: Source, draws: WeekDraws, rows: tuple[int, ...] | None = None, drive: float = 0.0
+    ) -> list[_Step]:
         """Each step's station, service times, selection and secondary, for the week's travellers.
 
         ``rows``: the luck row each step reads (a corridor's layout); the step's own index otherwise.
+        ``drive``: minutes from a corridor traveller's departure to the crossing, so that an
+        episode's window is met when the traveller gets there.
         """
         steps = []
         for i, st in enumerate(source.steps):
@@ -85,6 +90,9 @@ class FixedRoute:
                 steps.append(_Step(self.zones[source.zone]))
             r = i if rows is None else rows[i]
             luck = draws.luck[r]
+            if st.windows:
+                steps.append(self._step_in_episodes(st, draws, r, draws.times + drive))
+                continue
             chosen = (luck[SELECT] < st.select).tolist() if st.select < 1.0 else None
             step = _Step(self.pools[st.pool], service_times(st, draws, r).tolist(), chosen)
             sec = st.secondary
@@ -96,3 +104,31 @@ class FixedRoute:
         if len(source.before_zone) == len(source.steps) and source.zone is not None:
             steps.append(_Step(self.zones[source.zone]))
         return steps
+
+    def _step_in_episodes(self, st: StepPlan, draws: WeekDraws, r: int, times: np.ndarray) -> _Step:
+        """A step whose shares or time an episode changes for those who arrive in its window.
+
+        Each traveller keeps its own uniforms: inside the window it is selected when its
+        selection uniform falls below the episode's share instead of the step's, and its
+        service time is the same quantile scaled by the episode's factor.
+        """
+        luck = draws.luck[r]
+        n = len(times)
+        select = np.full(n, st.select)
+        factor = np.ones(n)
+        sec = st.secondary
+        second = np.full(n, sec.share if sec is not None else 0.0)
+        for w in st.windows:
+            inside = (times >= w.start) & (times < w.end)
+            if w.select is not None:
+                select[inside] = w.select
+            if w.secondary_share is not None:
+                second[inside] = w.secondary_share
+            factor[inside] *= w.time_factor
+        chosen = (luck[SELECT] < select).tolist() if (select < 1.0).any() else None
+        step = _Step(self.pools[st.pool], (service_times(st, draws, r) * factor).tolist(), chosen)
+        if sec is not None and (second > 0).any():
+            step.second = self.pools[sec.pool]
+            step.second_flags = (luck[SECONDARY] < second).tolist()
+            step.second_times = np.asarray(sec.time.quantile(luck[SECONDARY_TIME]), dtype=float).tolist()
+        return step

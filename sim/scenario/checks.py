@@ -172,11 +172,13 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
             except KeyError:
                 pass  # unknown stage: reported above
     from sim.model.weather import check_weather
+    from sim.scenario.calendar_checks import check_calendar
     from sim.scenario.network_checks import check_network
 
     servable = {name for name in regimes if name not in broken}
     problems += check_network(s, servable, checked_routes)
     problems += check_weather(s)
+    problems += check_calendar(s)
     # one message per location and text
     unique: list[tuple[Loc, str]] = []
     for p in problems:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from sim.scenario.calendar import Calendar, Episode
 from sim.scenario.distributions import Constant, Distribution, NonNegDuration, PosDuration, Weight
 from sim.scenario.network import Corridor, Diversion, RouteChoice
 from sim.scenario.schema_base import Identifier, Share, Strict
@@ -396,6 +397,16 @@ class Scenario(Strict):
     route_choice: RouteChoice = Field(default_factory=RouteChoice)
     diversion: Diversion | None = Field(default=None, description="Travellers on their way may switch crossing.")
     weather: list[Weather] = Field(default_factory=list)
+    calendar: Calendar = Field(
+        default_factory=Calendar, description="Seasons, growth and holidays of demand (needs start_date)."
+    )
+    episode_files: list[str] = Field(
+        default_factory=list,
+        description="YAML files beside the scenario, each with an episodes list; added to episodes.",
+    )
+    episodes: list[Episode] = Field(
+        default_factory=list, description="Dated windows that change demand, checks or staffing, or close crossings."
+    )
     assumptions: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)

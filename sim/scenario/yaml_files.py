@@ -158,11 +158,12 @@ def _plain(node: Any, loc: Loc, file: str, positions: Positions, budget: _Budget
     return str(node)
 
 
-def _read_yaml(path: Path, positions: Positions) -> dict[str, Any]:
+def _read_yaml(path: Path, positions: Positions, what: str = "scenario file") -> dict[str, Any]:
     shown = display(path)
-    text = read_text(path, "scenario file", MAX_YAML_BYTES)
+    text = read_text(path, what, MAX_YAML_BYTES)
     if not text.strip() or all(line.lstrip().startswith("#") or not line.strip() for line in text.splitlines()):
-        raise ScenarioError([Problem(shown, None, "", "the file is empty; expected a scenario mapping")])
+        kind = what.removesuffix(" file")
+        raise ScenarioError([Problem(shown, None, "", f"the file is empty; expected a {kind} mapping")])
     yaml = YAML(typ="rt")
     try:
         node = yaml.load(io.StringIO(text))
@@ -181,6 +182,11 @@ def _read_yaml(path: Path, positions: Positions) -> dict[str, Any]:
     data = _plain(node, (), shown, positions, _Budget(text))
     # top-level x-... keys hold YAML anchors to reuse (<<: *defaults), as compose files do
     return {k: v for k, v in data.items() if not k.startswith(ANCHOR_PREFIX)}
+
+
+def read_mapping(path: Path, positions: Positions) -> dict[str, Any]:
+    """A YAML file that is not a scenario but a part of one (an episode file), read the same way."""
+    return _read_yaml(path, positions, "episode file")
 
 
 def _yaml_hint(what: str) -> str:
@@ -220,6 +226,8 @@ def resolve_extends(
     for key in ("crossings_csv", "demand_csv", "corridors_csv"):
         if isinstance(data.get(key), str):
             data[key] = str(path.parent / data[key])
+    if isinstance(data.get("episode_files"), list):
+        data["episode_files"] = [str(path.parent / f) if isinstance(f, str) else f for f in data["episode_files"]]
     parent = data.pop("extends", None)
     if parent is None:
         positions.update(own_positions)
