@@ -114,7 +114,8 @@ def test_an_episode_file_adds_its_episodes_and_its_errors_name_the_file_and_line
     with pytest.raises(ScenarioError) as err:
         sim.load_scenario(tmp_path / "s.json")
     [problem] = err.value.problems
-    assert problem.file.endswith("ep.yaml") and problem.line == 11
+    assert problem.file.endswith("ep.yaml")
+    assert problem.line == 11
     assert problem.path == "episodes[1].crossings[0]"
     (tmp_path / "ep.yaml").write_text("episodes:\n  - name: surge\n    start: 1 d\n    end: 3 d\n    demand: 2\n")
     s = sim.load_scenario(tmp_path / "s.json")
@@ -185,7 +186,9 @@ def test_demand_factors_are_none_where_nothing_applies():
     s = _scenario(_base(episodes=[{"name": "e", "start": "1 d", "end": "2 d", "demand": 2, "flows": ["car"]}]))
     assert demand_factors(s.calendar, s.episodes, s.start_date, 192, "x", "a_to_b", "truck") is None
     f = demand_factors(s.calendar, s.episodes, s.start_date, 192, "x", "a_to_b", "car")
-    assert f is not None and f[24:48].tolist() == [2.0] * 24 and f[:24].tolist() == [1.0] * 24
+    assert f is not None
+    assert f[24:48].tolist() == [2.0] * 24
+    assert f[:24].tolist() == [1.0] * 24
 
 
 # --- checks, times and staffing in a window -------------------------------------------------
@@ -254,10 +257,13 @@ def test_staffing_and_closures_follow_the_window_within_opening_hours():
     def cap(t: float) -> int:
         return [c for at, c in steps if at <= t][-1]
 
-    assert cap(2 * DAY + 12 * 60) == 5 and cap(2 * DAY + 3 * 60) == 0  # night stays shut
-    assert cap(1 * DAY + 12 * 60) == 2 and cap(3 * DAY + 12 * 60) == 2
+    assert cap(2 * DAY + 12 * 60) == 5
+    assert cap(2 * DAY + 3 * 60) == 0
+    assert cap(1 * DAY + 12 * 60) == 2
+    assert cap(3 * DAY + 12 * 60) == 2
     assert cap(4 * DAY + 12 * 60) == 1
-    assert cap(6 * DAY + 8 * 60) == 0 and cap(6 * DAY + 13 * 60) == 2
+    assert cap(6 * DAY + 8 * 60) == 0
+    assert cap(6 * DAY + 13 * 60) == 2
     visits = sim.run(_scenario(data), replications=1).visits
     started = visits["start_min"].dropna()
     assert not ((started > 6 * DAY) & (started < 6.5 * DAY)).any()

@@ -39,7 +39,8 @@ def fold_episode_files(data: dict[str, Any], positions: Positions, where: Any) -
         try:
             part = read_mapping(path, own)
         except Unreadable as err:
-            problems.append(Problem(*where(("episode_files", k)), f"episode_files[{k}]", f"file {err.reason}"))
+            what = f"episode file {display(path)!r} {err.reason}"
+            problems.append(Problem(*where(("episode_files", k)), f"episode_files[{k}]", what))
             continue
         except ScenarioError as err:
             problems += err.problems
