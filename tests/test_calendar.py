@@ -277,3 +277,43 @@ def test_overlay_laws():
     assert (initial, times, caps) == (3, [10.0, 12.0, 15.0, 30.0], [6, 8, 0, 4])
     assert overlay(10**9, [], [], [CapacityWindow(0, 5, "factor", 2.0)], 100, 10**9) == (10**9, [], [])
     assert overlay(3, [], [], [], 100, 10**9) == (3, [], [])
+
+
+# --- the reported episodes ------------------------------------------------------------------
+
+
+def test_the_reported_episode_scenarios_compile_to_what_their_files_say():
+    surge = compile_model(sim.load_scenario("scenarios/reported/kz_ru_2022_september_surge.yaml"))
+    normal = compile_model(sim.load_scenario("scenarios/reported/kz_ru_2022_september_normal.yaml"))
+    # 22 September is day 10 of the run; cars into Kazakhstan arrive 2.5 times as often in the window
+    for a, b in zip(surge.sources, normal.sources, strict=True):
+        assert a.key == b.key
+        with np.errstate(invalid="ignore"):  # hours a crossing is shut have rate 0 in both
+            ratio = a.arrivals.rates[240:500] / b.arrivals.rates[240:500]
+        if a.direction == "b_to_a" and a.flow in ("car", "bus"):
+            assert np.allclose(ratio[np.isfinite(ratio)], 2.5)
+        else:
+            assert np.array_equal(a.arrivals.rates, b.arrivals.rates)
+    # growth takes 2023's volumes back to 2022: about 1.3 ** -0.8 in mid-September 2022
+    s = sim.load_scenario("scenarios/reported/kz_ru_2022_september_normal.yaml")
+    f = demand_factors(s.calendar, s.episodes, s.start_date, 24, "x", "a_to_b", "truck")
+    assert f is not None
+    assert f[0] == pytest.approx(1.3 ** (-292 / 365.25))
+    checks = compile_model(sim.load_scenario("scenarios/reported/kz_ru_2025_autumn_checks.yaml"))
+    windows = {
+        (s.crossing, s.direction, s.flow): st.windows
+        for s in checks.sources
+        for st in s.steps
+        if st.stage == "customs" and st.side == "b"
+    }
+    assert windows
+    assert all(d == "a_to_b" and f == "truck" for _, d, f in windows)
+    assert all(w[0].select == 0.2 and w[0].start == 14 * DAY and w[0].end == 61 * DAY for w in windows.values())
+    zhaisan = compile_model(sim.load_scenario("scenarios/reported/kz_ru_2025_july_zhaisan.yaml"))
+    changed = {
+        (s.crossing, s.direction, s.flow, st.side)
+        for s in zhaisan.sources
+        for st in s.steps
+        if st.windows and st.windows[0].time_factor == 2.0
+    }
+    assert changed == {("zhaisan_sagarchin_road", "a_to_b", "truck", "b")}
