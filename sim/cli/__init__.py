@@ -21,6 +21,7 @@ signals.install()
 import click  # noqa: E402
 
 from sim import __version__  # noqa: E402
+from sim.cli.calibrate import calibrate_cmd  # noqa: E402
 from sim.cli.errors import EXIT_INTERRUPTED, report_error  # noqa: E402
 from sim.cli.files import report_cmd, schema, validate  # noqa: E402
 from sim.cli.runs import compare_cmd, run_cmd  # noqa: E402
@@ -53,5 +54,15 @@ def main() -> None:
     """bordersim: simulate people and goods crossing a land border and compare control regimes."""
 
 
-for _command in (validate, schema, run_cmd, compare_cmd, report_cmd, sweep_cmd, warmup_cmd, validate_model_cmd):
+for _command in (
+    validate,
+    schema,
+    run_cmd,
+    compare_cmd,
+    report_cmd,
+    sweep_cmd,
+    warmup_cmd,
+    validate_model_cmd,
+    calibrate_cmd,
+):
     main.add_command(_command)
