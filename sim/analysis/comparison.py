@@ -81,6 +81,34 @@ def compare_replications(
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
+def mark_overloaded(table: pd.DataFrame, baseline: pd.DataFrame | None, other: pd.DataFrame | None) -> pd.DataFrame:
+    """``table`` with ``overloaded`` (either side's queue grows without bound) and ``overloaded_in``.
+
+    ``baseline`` and ``other`` are the two runs' overload tables. On such a row a mean over
+    finished travellers leaves out the ones still queueing, so a "significant improvement" in
+    it may only mean that more of the queue got through; ``overloaded_in`` says on which
+    side (``baseline``, ``scenario`` or ``both``), empty when neither.
+    """
+    from sim.analysis.overload import overloaded_keys
+
+    bad_base = overloaded_keys(baseline) if baseline is not None else set()
+    bad_other = overloaded_keys(other) if other is not None else set()
+    keys = list(
+        zip(table["crossing"].astype(str), table["direction"].astype(str), table["flow"].astype(str), strict=True)
+    )
+    where = [
+        "both"
+        if k in bad_base and k in bad_other
+        else "baseline"
+        if k in bad_base
+        else "scenario"
+        if k in bad_other
+        else ""
+        for k in keys
+    ]
+    return table.assign(overloaded=[bool(w) for w in where], overloaded_in=where)
+
+
 def unpaired_halfwidth(a: np.ndarray, b: np.ndarray) -> float:
     """Half-width of the 95% Welch interval for mean(b) - mean(a), ignoring the pairing."""
     a, b = a[~np.isnan(a)], b[~np.isnan(b)]

@@ -20,7 +20,7 @@ from sim.cli.progress import announcer, plural, progress_bar, where_run
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no line as each phase begins.")
 def sweep_cmd(sweep_file: Path, out: Path | None, jobs: int, backend: str, scheduler: str | None, quiet: bool) -> None:
     """Run a parameter sweep; rerunning it resumes, skipping runs already finished."""
-    from sim.experiments.sweep import load_sweep, run_sweep
+    from sim.experiments.sweep import load_sweep, overloaded_points, run_sweep
 
     say = announcer(quiet)
     sweep = load_sweep(sweep_file)
@@ -50,6 +50,8 @@ def sweep_cmd(sweep_file: Path, out: Path | None, jobs: int, backend: str, sched
         f"{result.ran} runs done, {result.skipped} already there, {result.failed} failed, in {result.wall:.1f} s "
         f"-> {folder}/sweep.parquet"
     )
+    for line in overloaded_points(result.table, list(sweep.points[0]) if sweep.points else []):
+        click.echo(f"warning: sweep {sweep.spec.name}: {line}", err=True)
     if result.failed:
         click.echo(f"warning: {result.failed} run(s) failed; see {folder}/failures.csv (rerun to retry them)", err=True)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.comparison import compare_replications
+from sim.analysis.comparison import compare_replications, mark_overloaded
 from sim.experiments.memory import check_memory, demand_volume
 from sim.experiments.provenance import versions
 from sim.experiments.run import RunResult, execute, summarise, with_overrides
@@ -111,7 +111,13 @@ def compare(
         part = outputs[k * replications : (k + 1) * replications]
         results.append(summarise(s, part, jobs, wall, records, spool, pieces))
     base, rest = results[0], results[1:]
-    table = pd.concat([compare_replications(base.replications, r.replications) for r in rest], ignore_index=True)
+    table = pd.concat(
+        [
+            mark_overloaded(compare_replications(base.replications, r.replications), base.overload, r.overload)
+            for r in rest
+        ],
+        ignore_index=True,
+    )
     manifest = {
         "baseline": base.scenario.name,
         "scenarios": [r.scenario.name for r in results],

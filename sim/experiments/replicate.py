@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.analysis.daily import DailyStats, DailyTotals
 from sim.analysis.kpis import pool_kpis, replication_kpis
 from sim.analysis.running import PoolStats, PoolTotals, TravellerStats, TravellerTotals
 from sim.analysis.trips import TripStats, TripTotals, corridor_kpis, crossing_flows
@@ -81,6 +82,7 @@ class PieceOutput:
     travellers: TravellerTotals
     pool_totals: PoolTotals
     trips: TripTotals | None = None
+    daily: DailyTotals | None = None
     closures: list[tuple[str, str, float, float]] = field(default_factory=list)  # weather and seasons
     files: dict[str, Path] = field(default_factory=dict)
     entities: int = 0
@@ -102,6 +104,7 @@ class ReplicationOutput:
     closures: list[tuple[str, str, float, float]] = field(default_factory=list)
     corridors: pd.DataFrame | None = None  # per corridor (scenarios with corridors)
     crossing_flows: pd.DataFrame | None = None  # corridor trips per crossing
+    daily: DailyTotals | None = None  # day-by-day counts, backlog and lines
 
 
 _MODELS: dict[str, Model] = {}
@@ -126,10 +129,11 @@ def simulate_piece(task: Task) -> PieceOutput:
 
 
 def _simulate(model: Model, scenario: Scenario, task: Task, piece: Piece) -> PieceOutput:
-    consumers: list = [TravellerStats(model), PoolStats(model)]
+    consumers: list = [TravellerStats(model), PoolStats(model), DailyStats(model)]
     if model.corridors:
         consumers.append(TripStats(model))
-    if task.records != "none" and task.spool is not None:
+    keeps_files = task.records != "none" and task.spool is not None
+    if keeps_files:
         tag = "" if task.crossings is None else f"-{min(piece.sources, default=0):05d}"
         consumers.append(RecordFiles(model, task.replication, Path(task.spool), task.records, tag))
     t0 = time.perf_counter()
@@ -155,9 +159,10 @@ def _simulate(model: Model, scenario: Scenario, task: Task, piece: Piece) -> Pie
         pools=piece.pools,
         travellers=results[0],
         pool_totals=results[1],
-        trips=results[2] if model.corridors else None,
+        daily=results[2],
+        trips=results[3] if model.corridors else None,
         closures=list(getattr(engine.capacity, "episodes", [])),
-        files=results[-1] if len(consumers) > 2 + bool(model.corridors) else {},
+        files=results[-1] if keeps_files else {},
         entities=engine.arrived,
         sim_seconds=time.perf_counter() - t0,
     )
@@ -188,6 +193,7 @@ def combine(scenario: Scenario, parts: list[PieceOutput]) -> ReplicationOutput:
         closures=[c for p in parts for c in p.closures],
         corridors=corridors,
         crossing_flows=flows,
+        daily=DailyTotals.merge([p.daily for p in parts if p.daily is not None]),
         files=files,
         entities=sum(p.entities for p in parts),
         sim_seconds=sum(p.sim_seconds for p in parts),

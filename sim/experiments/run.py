@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.daily import daily_tables
 from sim.analysis.intervals import ci95_halfwidth
 from sim.analysis.kpis import add_notes, pooled_waits, summarize, summarize_pools
+from sim.analysis.overload import overload_table
 from sim.analysis.trips import summarize_corridors, summarize_crossing_flows
 from sim.experiments.executors import run_tasks
 from sim.experiments.memory import check_memory
@@ -55,6 +57,12 @@ class RunResult:
     """Per crossing: corridor trips that set off for it, used it, were diverted out of it and into it."""
     weather: pd.DataFrame | None = None
     """Weather episodes applied in each replication, per crossing (scenarios with weather)."""
+    daily: pd.DataFrame | None = None
+    """Per day and row: arrivals, releases, backlog at the day's end, waits of those released (``daily.csv``)."""
+    weekly: pd.DataFrame | None = None
+    """The same per week (``weekly.csv``): ISO weeks with a start date, else weeks from the start."""
+    overload: pd.DataFrame | None = None
+    """Per row: backlog, its growth per day, lower-bound waits and a verdict (``overload.csv``)."""
 
     @property
     def records(self) -> pd.DataFrame:
@@ -223,7 +231,16 @@ def summarise(
             columns=["replication", "weather", "crossing", "start_min", "end_min"],
         )
         weather.insert(0, "scenario", scenario.name)
-    return RunResult(scenario, summary, stages, reps, manifest, files, spool, corridors, network, weather)
+    daily = weekly = overload = None
+    dailies = [o.daily for o in outputs if o.daily is not None]
+    if len(dailies) == len(outputs) and outputs:
+        daily, weekly = daily_tables(model, dailies, scenario.name)
+        overload = overload_table(
+            model, dailies, [o.travellers for o in outputs], [o.pools for o in outputs], summary, scenario.name
+        )
+    return RunResult(
+        scenario, summary, stages, reps, manifest, files, spool, corridors, network, weather, daily, weekly, overload
+    )
 
 
 @dataclass(frozen=True)

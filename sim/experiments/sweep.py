@@ -30,7 +30,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from sim.analysis.kpis import KEYS, KPIS
 from sim.experiments.executors import run_tasks
 from sim.experiments.memory import check_memory, demand_volume
-from sim.experiments.replicate import ReplicationError, Task, replicate
+from sim.experiments.replicate import ReplicationError, ReplicationOutput, Task, model_of, replicate
 from sim.experiments.run import with_overrides
 from sim.outputs.files import atomic_write, write_csv, write_json
 from sim.scenario.errors import Problem, ScenarioError
@@ -235,6 +235,7 @@ def sweep_task(
         write_json(Path(runs_dir) / f"{key}.error.json", record)
         return {"key": key, "ok": False, "error": record["error"]}
     long = k.melt(id_vars=KEYS, value_vars=[c for c in kpis if c in k.columns], var_name="metric", value_name="value")
+    long = long.merge(run_verdicts(scenario, output), on=KEYS, how="left")
     long.insert(0, "replication", replication)
     long.insert(0, "seed", scenario.seed)
     long.insert(0, "scenario_sha256", scenario_hash(scenario))
@@ -244,6 +245,50 @@ def sweep_task(
     atomic_write(target, lambda p: long.to_parquet(p, index=False))
     (Path(runs_dir) / f"{key}.error.json").unlink(missing_ok=True)
     return {"key": key, "ok": True, "seconds": time.perf_counter() - t0, "travellers": output.entities}
+
+
+def run_verdicts(scenario: Scenario, output: ReplicationOutput) -> pd.DataFrame:
+    """Per row of one run: ``overloaded`` (its queue grows without bound, by the run's own backlog trend).
+
+    One replication has no interval over replications: a growing backlog is judged by its
+    size alone (``sim.analysis.overload``), so a point near the edge may flip between runs.
+    """
+    from sim.analysis.overload import STABLE, overload_table
+
+    if output.daily is None:
+        return pd.DataFrame(columns=[*KEYS, "overloaded"])
+    model = model_of(scenario)
+    table = overload_table(
+        model,
+        [output.daily],
+        [output.travellers],
+        [output.pools],
+        output.kpis,
+        scenario.name,
+    )
+    return table[KEYS].assign(overloaded=(table["verdict"] != STABLE).to_numpy())
+
+
+def overloaded_points(table: pd.DataFrame, factors: list[str]) -> list[str]:
+    """One line per design point where some run's queue grows without bound, worst first."""
+    if table.empty or "overloaded" not in table:
+        return []
+    rows = table[(table["crossing"] != "ALL") & (table["direction"] != "ALL") & (table["flow"] != "ALL")]
+    rows = rows.drop_duplicates(["point", "replication", *KEYS])
+    bad = rows[rows["overloaded"].fillna(False).astype(bool)]
+    lines = []
+    for point, g in bad.groupby("point", sort=True):
+        first = g.iloc[0]
+        values = ", ".join(f"{f}={first[f]}" for f in factors if f in g)
+        runs = g["replication"].nunique()
+        total = rows[rows["point"] == point]["replication"].nunique()
+        named = [f"{c} {d} {f}" for c, d, f in g[KEYS].drop_duplicates().itertuples(index=False, name=None)]
+        where = "; ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+        lines.append(
+            f"design point {point} ({values}): overloaded in {runs} of {total} runs: a queue grows without bound at "
+            f"{where}; its mean waits over finished travellers understate the wait"
+        )
+    return lines
 
 
 @dataclass

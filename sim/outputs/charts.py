@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 plt.rcParams.update(
     {
@@ -376,5 +377,54 @@ def border_map(summary: pd.DataFrame, crossings: pd.DataFrame, countries: tuple[
         f"Crossings along the border ({_label(countries[0], 20)} / {_label(countries[1], 20)}): "
         f"mean wait and throughput{note}"
     )
+    fig.tight_layout()
+    return fig
+
+
+def daily_backlog(daily: pd.DataFrame, top: int = 5) -> Figure:
+    """Travellers inside at the end of each day: the whole border per flow, and the rows that end with the most.
+
+    A backlog that climbs day after day is an overloaded queue whatever its mean wait says;
+    one that returns to the same level each night is a queue that clears.
+    """
+    x_col = "date" if "date" in daily.columns else "day"
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12.5, 4.0))
+    border = daily[(daily["crossing"] == "ALL") & (daily["direction"] == "ALL")]
+    flows = sorted(border["flow"].astype(str).unique(), key=lambda f: (f == "ALL", f))
+    for i, flow in enumerate(flows[: MAX_FLOWS + 1]):
+        d = border[border["flow"].astype(str) == flow]
+        x = pd.to_datetime(d[x_col]) if x_col == "date" else d[x_col]
+        label = "all flows" if flow == "ALL" else _label(flow.replace("_", " "))
+        colour = "#1b1b1b" if flow == "ALL" else _colour(i)
+        ax1.plot(x, d["backlog_end"], marker="o", markersize=3, color=colour, label=label)
+        half = d["backlog_end_ci95"].fillna(0.0)
+        ax1.fill_between(x, d["backlog_end"] - half, d["backlog_end"] + half, color=colour, alpha=0.15)
+    ax1.set_title("Whole border, per flow (band: 95% interval)")
+    ax1.set_ylabel("travellers inside at the day's end")
+    ax1.set_xlabel(x_col)
+    if flows:
+        ax1.legend(frameon=False, fontsize=8)
+    rows = daily[(daily["crossing"] != "ALL") & (daily["direction"] != "ALL") & (daily["flow"] != "ALL")]
+    last = rows[rows["day"] == rows["day"].max()] if len(rows) else rows
+    worst = last.sort_values("backlog_end", ascending=False, kind="stable").head(top)
+    worst = worst[worst["backlog_end"] > 0]
+    for i, key in enumerate(worst[["crossing", "direction", "flow"]].itertuples(index=False, name=None)):
+        d = rows[(rows["crossing"] == key[0]) & (rows["direction"] == key[1]) & (rows["flow"] == key[2])]
+        x = pd.to_datetime(d[x_col]) if x_col == "date" else d[x_col]
+        ax2.plot(x, d["backlog_end"], marker="o", markersize=3, color=_colour(i), label=_label(" ".join(key), 40))
+    if worst.empty:
+        _placeholder(ax2, "no traveller inside at the end of the last day")
+    else:
+        ax2.legend(frameon=False, fontsize=8)
+        ax2.set_ylabel("travellers inside at the day's end")
+        ax2.set_xlabel(x_col)
+    ax2.set_title(f"The {len(worst)} crossing x direction x flow rows ending with the most inside")
+    for ax in (ax1, ax2):
+        ax.set_ylim(bottom=0)
+        if x_col == "date":
+            ax.tick_params(axis="x", labelrotation=30)
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle("Backlog at the end of each day")
     fig.tight_layout()
     return fig

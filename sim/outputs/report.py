@@ -27,6 +27,7 @@ from sim.outputs import charts
 from sim.outputs.files import atomic_write, write_text
 from sim.outputs.html import Html, data_table, el, figure, fmt, join, page
 from sim.outputs.network_sections import Embed, comparison_section, run_section
+from sim.outputs.overload_sections import comparison_verdicts, run_overload_section, verdict_box
 from sim.outputs.results import (
     COMPARISON_COLUMNS,
     COMPARISON_MANIFEST,
@@ -117,6 +118,7 @@ def run_report(folder: Path) -> Path:
     images = join(figure(_save(fig, folder, key), alt, cap) for key, fig, alt, cap in filter(None, figs))
     reason = why_nothing_completed(r.records, warm)
     sections = [
+        verdict_box(r.overload),
         notice(NOTHING_TO_SHOW, [reason] if reason else []),
         el("h2", "Headline"),
         data_table(headline(r.summary), "headline", "Whole border, per flow: mean ± 95% half-width over replications"),
@@ -126,6 +128,7 @@ def run_report(folder: Path) -> Path:
         TRUST,
         el("h2", "Charts"),
         images,
+        run_overload_section(r, _embedder(folder)),
         run_section(r, _embedder(folder)),
         el("h2", "Per crossing"),
         el(
@@ -203,6 +206,10 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
                 for lo, hi in zip(head["diff_ci95_low"], head["diff_ci95_high"], strict=True)
             ],
             "change (%)": head["pct_change"].map(lambda v: fmt(v, 1)),
+            # a queue growing without bound on either side: the means leave it out (old folders lack the column)
+            "overloaded": [("" if pd.isna(v) else str(v)) for v in head["overloaded_in"]]
+            if "overloaded_in" in head
+            else "",
         }
     )
     reasons = [
@@ -218,6 +225,7 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
         "observation window, so their waits and differences in waits are empty."
     )
     sections = [
+        comparison_verdicts(runs),
         notice(summary, reasons),
         el(
             "p",

@@ -3,8 +3,9 @@
 A run's folder holds ``crossings.csv``, ``summary.csv``, ``stages.csv``,
 ``replications.csv``, ``manifest.json`` and, as the run kept them, ``records.parquet``
 (per traveller) and ``visits.parquet`` (per visit); a scenario with corridors adds
-``corridors.csv`` and ``network.csv``, one with weather ``weather.csv`` (folders written
-before these existed, or of scenarios without them, simply lack them); a comparison's folder holds one such
+``corridors.csv`` and ``network.csv``, one with weather ``weather.csv``; every run writes
+``daily.csv``, ``weekly.csv`` and ``overload.csv`` (folders written before these existed, or
+of scenarios without them, simply lack them); a comparison's folder holds one such
 folder per scenario, ``comparison.csv`` and its own manifest. Every file is written
 atomically (``sim.outputs.files``).
 
@@ -189,6 +190,26 @@ NETWORK_COLUMNS = Columns(
     numbers=(*NETWORK_COUNTS, *(name for k in NETWORK_COUNTS for name in (f"{k}_per_day", f"{k}_per_day_ci95"))),
 )
 WEATHER_COLUMNS = Columns(text=("weather", "crossing"), numbers=("replication", "start_min", "end_min"))
+DAILY_COLUMNS = Columns(
+    text=("crossing", "direction", "flow"),
+    numbers=("day", "arrivals", "released", "backlog_end", "backlog_end_ci95", "wait_mean_min", "wait_p95_min"),
+)
+WEEKLY_COLUMNS = Columns(
+    text=("crossing", "direction", "flow", "week"),
+    numbers=("first_day", "days", "arrivals", "released", "backlog_end", "wait_mean_min", "wait_p95_min"),
+)
+OVERLOAD_COLUMNS = Columns(
+    text=("crossing", "direction", "flow", "verdict", "note"),
+    numbers=(
+        "backlog_end",
+        "growth_per_day",
+        "growth_per_day_ci95",
+        "wait_mean_min",
+        "wait_mean_lb_min",
+        "wait_p95_lb_min",
+        "blocked_share",
+    ),
+)
 COMPARISON_COLUMNS = Columns(
     text=("scenario", "baseline", "crossing", "direction", "flow", "metric"),
     numbers=("baseline_value", "value", "diff", "diff_ci95_low", "diff_ci95_high", "pct_change"),
@@ -269,6 +290,9 @@ class RunFolder:
     corridors: pd.DataFrame | None = None  # None: the scenario has no corridors (or the folder predates them)
     network: pd.DataFrame | None = None
     weather: pd.DataFrame | None = None  # None: the scenario has no weather
+    daily: pd.DataFrame | None = None  # None: the folder predates daily.csv
+    weekly: pd.DataFrame | None = None
+    overload: pd.DataFrame | None = None  # None: the folder predates overload.csv
 
     @property
     def name(self) -> str:
@@ -290,6 +314,9 @@ class RunFolder:
             corridors=read_optional_csv(path / "corridors.csv", CORRIDORS_COLUMNS),
             network=read_optional_csv(path / "network.csv", NETWORK_COLUMNS),
             weather=read_optional_csv(path / "weather.csv", WEATHER_COLUMNS),
+            daily=read_optional_csv(path / "daily.csv", DAILY_COLUMNS),
+            weekly=read_optional_csv(path / "weekly.csv", WEEKLY_COLUMNS),
+            overload=read_optional_csv(path / "overload.csv", OVERLOAD_COLUMNS),
         )
 
 
@@ -336,6 +363,9 @@ def write_run_files(out: Path, result: Any) -> None:
         write_csv(out / "network.csv", result.network)
     if getattr(result, "weather", None) is not None:
         write_csv(out / "weather.csv", result.weather)
+    for name in ("daily", "weekly", "overload"):
+        if getattr(result, name, None) is not None:
+            write_csv(out / f"{name}.csv", getattr(result, name))
     for kind, name in (("travellers", TRAVELLER_FILE), ("visits", VISIT_FILE)):
         parts = result.record_files.get(kind)
         if parts:
