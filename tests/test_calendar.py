@@ -317,3 +317,18 @@ def test_the_reported_episode_scenarios_compile_to_what_their_files_say():
         if st.windows and st.windows[0].time_factor == 2.0
     }
     assert changed == {("zhaisan_sagarchin_road", "a_to_b", "truck", "b")}
+
+
+def test_the_report_lists_the_calendar_and_episodes_escaped(tmp_path):
+    hostile = "<script>window.__pwned=1</script> surge"
+    data = _base(
+        start_date="2023-03-20",
+        horizon="3 d",
+        calendar={"holidays": [{"name": "<b>Nauryz</b>", "date": "03-21", "factor": 1.5}]},
+        episodes=[{"name": hostile, "start": "2023-03-21", "end": "2023-03-21", "demand": 2}],
+    )
+    out = sim.run(_scenario(data), replications=1).write(tmp_path / "run")
+    html = (out / "report.html").read_text()
+    assert "<script>window.__pwned" not in html
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt; surge, 2023-03-21 to 2023-03-21: demand x2" in html
+    assert "from 2023-03-20; &lt;b&gt;Nauryz&lt;/b&gt; 03-21 (1 day): demand x1.5" in html

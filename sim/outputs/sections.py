@@ -74,6 +74,13 @@ def what_was_run(manifests: list[dict[str, Any]]) -> Html:
             f"warm-up (horizon {m['horizon_min'] / 1440:g} days; day 0 is a {m.get('start_weekday', 'monday')})"
             for m in manifests
         ],
+        "calendar": [
+            "; ".join([f"from {m['start_date']}" if m.get("start_date") else "no start date", *m.get("calendar", [])])
+            for m in manifests
+        ],
+        "episodes": [
+            join([el("div", e) for e in m.get("episodes", [])]) if m.get("episodes") else "none" for m in manifests
+        ],
         "replications": [str(m["replications"]) for m in manifests],
         "root seed": [str(m["seed"]) for m in manifests],
         "travellers simulated": [f"{m['entities']:,}" for m in manifests],

@@ -167,6 +167,23 @@ class Calendar(Strict):
     def empty(self) -> bool:
         return not (self.seasonal or self.growth or self.holidays)
 
+    def describe(self) -> list[str]:
+        """One line per entry, in a reader's words (for the manifest and the report)."""
+        out = [
+            f"seasonal factors by {'month' if e.monthly is not None else 'ISO week'}{_scope_text(e)}"
+            for e in self.seasonal
+        ]
+        out += [
+            f"growth {g.per_year:+.0%} a year from {g.base.isoformat() if g.base else 'the start date'}{_scope_text(g)}"
+            for g in self.growth
+        ]
+        out += [
+            f"{h.name or 'holiday'} {h.date} ({h.days} day{'s' if h.days > 1 else ''}): demand x{h.factor:g}"
+            f"{_scope_text(h)}"
+            for h in self.holidays
+        ]
+        return out
+
 
 class StageChange(Strict):
     """How one control stage works during an episode, for the travellers in the episode's scope.
@@ -226,6 +243,41 @@ class Episode(Scope):
         if isinstance(a, float) == isinstance(b, float) and _end_minutes(b) <= _start_minutes(a):
             raise ValueError("end must be after start")
         return self
+
+    def describe(self) -> str:
+        """The episode in one line: its name, window, whom it concerns and what it does."""
+        effects = []
+        if self.demand is not None:
+            effects.append(f"demand x{self.demand:g}")
+        if self.close:
+            effects.append("crossings shut")
+        for c in self.stages:
+            parts = []
+            if c.select is not None:
+                parts.append(f"selected {c.select:.0%}")
+            if c.secondary_share is not None:
+                parts.append(f"secondary {c.secondary_share:.0%}")
+            if c.time_factor is not None:
+                parts.append(f"time x{c.time_factor:g}")
+            if c.servers is not None:
+                parts.append(f"servers {c.servers}")
+            if c.servers_factor is not None:
+                parts.append(f"servers x{c.servers_factor:g}")
+            effects.append(f"{c.stage}{' side ' + c.side if c.side else ''}: {', '.join(parts)}")
+        window = f"{_moment_text(self.start)} to {_moment_text(self.end)}"
+        return f"{self.name}, {window}{_scope_text(self)}: {'; '.join(effects)}"
+
+
+def _moment_text(m: datetime.datetime | datetime.date | float) -> str:
+    if isinstance(m, float):
+        return f"day {m / 1440:g}"
+    return m.isoformat(sep=" ", timespec="minutes") if isinstance(m, datetime.datetime) else m.isoformat()
+
+
+def _scope_text(scope: Scope) -> str:
+    """Whom an entry concerns, as a parenthesis; nothing when it concerns everyone."""
+    parts = [", ".join(values) for values in (scope.crossings, scope.directions, scope.flows) if values is not None]
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _start_minutes(m: datetime.datetime | datetime.date | float) -> float:
