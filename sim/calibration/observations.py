@@ -14,18 +14,15 @@ at once with the file, the row and the column, so a modeler fixes a sheet in one
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import DIRECTIONS, WEEKDAYS
-from sim.scenario.tables import MAX_CSV_BYTES
+from sim.scenario.tables import MAX_CSV_BYTES, csv_rows
 from sim.scenario.units import MAX_DURATION
 from sim.scenario.user_files import display, read_text
 
@@ -191,7 +188,7 @@ def read_observations(path: str | Path, start_weekday: str = "monday", limit: in
     path = Path(path)
     shown = display(path)
     text = read_text(path, "observations file", limit)
-    rows = list(_rows(text, shown))
+    rows = list(csv_rows(text, shown))
     if not rows:
         raise ScenarioError(
             [Problem(shown, None, "", "the file is empty; expected a header row and a row per vehicle")]
@@ -237,22 +234,6 @@ def read_observations(path: str | Path, start_weekday: str = "monday", limit: in
     first_weekday = datetime.date.fromordinal(first).weekday() if clock == "date-time" else (weekday + first) % 7
     first_date = datetime.date.fromordinal(first) if clock == "date-time" else None
     return Observations(shown, vehicles, max(days) - first + 1, first_weekday, layout, clock, first_date)
-
-
-def _rows(text: str, shown: str) -> Iterator[tuple[list[str], int]]:
-    """Non-blank rows with the line each starts on; ``#`` in the first cell comments a row out."""
-    reader = csv.reader(io.StringIO(text))
-    try:
-        while True:
-            start = reader.line_num + 1  # a quoted cell may span lines: a row is where it starts
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            if any(c.strip() for c in row) and not row[0].lstrip().startswith("#"):
-                yield row, start
-    except csv.Error as exc:
-        raise ScenarioError([Problem(shown, reader.line_num, "", f"CSV error: {exc}")]) from None
 
 
 class _Reader:

@@ -15,7 +15,7 @@ from sim.scenario.episode_files import fold_episode_files
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.tables import fold_trace, leaf_locs, read_csv
 from sim.scenario.user_files import display
-from sim.scenario.yaml_files import Loc, Positions, deep_merge
+from sim.scenario.yaml_files import Loc, Positions, deep_merge, shift_list
 
 
 def assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Problem]:
@@ -44,13 +44,7 @@ def assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pro
         if not isinstance(existing, list):
             continue  # reported by validation
         csv_shown = display(Path(value))
-        # shift the YAML items' positions after the CSV rows
-        shifted: Positions = {}
-        for loc, pos in list(positions.items()):
-            if len(loc) >= 2 and loc[0] == list_key and isinstance(loc[1], int):
-                shifted[(list_key, loc[1] + len(rows), *loc[2:])] = pos
-                del positions[loc]
-        positions.update(shifted)
+        shift_list(positions, list_key, len(rows))  # the YAML items come after the CSV rows
         for i, (row, line) in enumerate(rows):
             positions[(list_key, i)] = (csv_shown, line)
             for sub in leaf_locs(row):
@@ -147,12 +141,7 @@ def _fold_corridors(data: dict[str, Any], positions: Positions, where: Any) -> l
     csv_shown = display(Path(value))
     folded: Positions = {}
     corridors, problems = fold_corridor_rows(rows, csv_shown, folded)
-    shifted: Positions = {}
-    for loc, pos in list(positions.items()):
-        if len(loc) >= 2 and loc[0] == "corridors" and isinstance(loc[1], int):
-            del positions[loc]
-            shifted[("corridors", loc[1] + len(corridors), *loc[2:])] = pos
-    positions.update(shifted)
+    shift_list(positions, "corridors", len(corridors))
     positions.update(folded)
     data["corridors"] = corridors + existing
     data["corridors_csv"] = None

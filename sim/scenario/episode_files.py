@@ -15,7 +15,7 @@ from typing import Any
 from sim.scenario.calendar import EPISODE_FILE_KEYS
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.user_files import Unreadable, display
-from sim.scenario.yaml_files import Positions, read_mapping
+from sim.scenario.yaml_files import Positions, read_mapping, shift_list
 
 MAX_EPISODE_FILES = 64
 """Episode files one scenario may name: more is a mistake, not a design."""
@@ -70,12 +70,7 @@ def fold_episode_files(data: dict[str, Any], positions: Positions, where: Any) -
     existing = data.get("episodes") or []
     if not isinstance(existing, list):
         return problems  # reported by validation
-    shifted: Positions = {}
-    for loc, pos in list(positions.items()):
-        if len(loc) >= 2 and loc[0] == "episodes" and isinstance(loc[1], int):
-            del positions[loc]
-            shifted[("episodes", loc[1] + len(folded), *loc[2:])] = pos
-    positions.update(shifted)
+    shift_list(positions, "episodes", len(folded))
     positions.update(folded_positions)
     data["episodes"] = folded + existing
     data["episode_files"] = []  # folded in: a resolved scenario carries the episodes, not the paths

@@ -11,7 +11,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,22 @@ def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
     target[parts[-1]] = value
 
 
+def csv_rows(text: str, shown: str) -> Iterator[tuple[list[str], int]]:
+    """Non-blank rows of CSV text with the line each starts on; ``#`` in the first cell comments a row out."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        while True:
+            start = reader.line_num + 1  # a quoted cell may span lines: a row is where it starts
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            if any(c.strip() for c in row) and not row[0].lstrip().startswith("#"):
+                yield row, start
+    except csv.Error as exc:
+        raise ScenarioError([Problem(shown, reader.line_num, "", f"CSV error: {exc}")]) from None
+
+
 def read_csv(
     file_value: str, declared_in: tuple[str, int | None], key: str, required: Iterable[str]
 ) -> list[tuple[dict[str, Any], int]]:
@@ -60,19 +76,7 @@ def read_csv_table(
         file, line = declared_in
         raise ScenarioError([Problem(file, line, key, f"{p.message}: {p.file}") for p in err.problems]) from None
     shown = display(path)
-    reader = csv.reader(io.StringIO(text))
-    rows_with_lines: list[tuple[list[str], int]] = []
-    try:
-        while True:
-            start = reader.line_num + 1  # a quoted cell may span lines: a row is where it starts
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            if any(c.strip() for c in row) and not row[0].lstrip().startswith("#"):
-                rows_with_lines.append((row, start))
-    except csv.Error as exc:
-        raise ScenarioError([Problem(shown, reader.line_num, "", f"CSV error: {exc}")]) from None
+    rows_with_lines = list(csv_rows(text, shown))
     if not rows_with_lines:
         raise ScenarioError([Problem(shown, None, "", "CSV file is empty; expected a header row")])
     header, header_line = rows_with_lines[0]

@@ -184,6 +184,16 @@ def _read_yaml(path: Path, positions: Positions, what: str = "scenario file") ->
     return {k: v for k, v in data.items() if not k.startswith(ANCHOR_PREFIX)}
 
 
+def shift_list(positions: Positions, key: str, by: int) -> None:
+    """Move the recorded positions of ``key``'s list items ``by`` places on (items were put before them)."""
+    shifted: Positions = {}
+    for loc, pos in list(positions.items()):
+        if len(loc) >= 2 and loc[0] == key and isinstance(loc[1], int):
+            del positions[loc]
+            shifted[(key, loc[1] + by, *loc[2:])] = pos
+    positions.update(shifted)
+
+
 def read_mapping(path: Path, positions: Positions) -> dict[str, Any]:
     """A YAML file that is not a scenario but a part of one (an episode file), read the same way."""
     return _read_yaml(path, positions, "episode file")
