@@ -151,7 +151,7 @@ def test_compare_warns_and_marks_the_overloaded_rows(tmp_path):
     page = (out / "report.html").read_text()
     body = page[page.index("<body>") :]
     assert body.index('id="verdict"') < body.index("<h2>")
-    assert "1 of 2 scenarios have a queue that grows without bound" in page
+    assert "1 of 2 scenarios has a queue that grows without bound" in page
 
     files = [_yaml(tmp_path / "fast.yaml", stable), _yaml(tmp_path / "slow.yaml", busy)]
     args = ["compare", *map(str, files), "-r", "2", "--records", "none", "--no-report", "--quiet"]

@@ -59,7 +59,8 @@ def comparison_verdicts(runs: list[RunFolder]) -> Html:
         lines.append(el("li", join([el("b", r.name), ": ", sentence])))
     if bad:
         head = (
-            f"Overloaded: {bad} of {len(runs)} scenarios have a queue that grows without bound. Their mean waits "
+            f"Overloaded: {bad} of {len(runs)} scenarios {'has' if bad == 1 else 'have'} a queue that grows without "
+            "bound. Their mean waits "
             "over finished travellers understate the wait, so a difference in them (even a significant one) is "
             "not what it seems: the comparison marks those rows as overloaded."
         )
