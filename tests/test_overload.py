@@ -205,3 +205,27 @@ def test_split_runs_give_identical_overload_tables():
     assert split.manifest["pieces"] == 2
     for name in ("overload", "daily", "weekly"):
         pd.testing.assert_frame_equal(getattr(whole, name), getattr(split, name), check_exact=True)
+
+
+def test_the_verdict_never_calls_a_weaker_bound_an_understatement():
+    from sim.analysis.overload import verdict_sentence
+
+    row = {
+        "crossing": "x",
+        "direction": "a_to_b",
+        "flow": "truck",
+        "verdict": OVERLOADED,
+        "backlog_end": 336.0,
+        "growth_per_day": 44.2,
+        "unfinished": 336.0,
+        "wait_mean_min": 2473.2,
+        "wait_p95_min": 5000.0,
+        "wait_p95_lb_min": 4022.2,
+    }
+    _, weak = verdict_sentence(pd.DataFrame([{**row, "wait_mean_lb_min": 2319.5}]))
+    assert "understate" not in weak
+    assert "leave out the 336 still inside" in weak
+    assert "at least 2,319.5 min" in weak
+    _, strong = verdict_sentence(pd.DataFrame([{**row, "wait_mean_lb_min": 3950.4}]))
+    assert "understate the wait" in strong
+    assert "at least 3,950.4 min" in strong

@@ -305,12 +305,25 @@ def verdict_sentence(overload: pd.DataFrame) -> tuple[bool, str]:
     w = rows.iloc[0]
     capped = " (capped upstream: a full neutral zone holds the queue before it)" if w["verdict"] == CAPPED else ""
     queues = "queue grows" if len(rows) == 1 else "queues grow"
+    if w["wait_mean_lb_min"] > w["wait_mean_min"]:
+        waits = (
+            f"mean waits over finished travellers ({_n(w['wait_mean_min'], 1)} min) understate the wait, leaving "
+            f"out the {_n(w['unfinished'])} still inside; counting them, the mean is at least "
+            f"{_n(w['wait_mean_lb_min'], 1)} min (p95 at least {_n(w['wait_p95_lb_min'], 1)} min)."
+        )
+    else:
+        # the bound counts those inside only at the wait they have had so far: here it is weaker than
+        # the finished mean, which is then no measure of what the queue will cost the ones inside
+        waits = (
+            f"mean waits over finished travellers ({_n(w['wait_mean_min'], 1)} min) leave out the "
+            f"{_n(w['unfinished'])} still inside, whose waits are not over; the mean grows with the run's length "
+            f"(counting them at their waits so far: at least {_n(w['wait_mean_lb_min'], 1)} min, p95 at least "
+            f"{_n(w['wait_p95_lb_min'], 1)} min)."
+        )
     return False, (
         f"Overloaded: {len(rows)} {queues} without bound — worst: crossing {w['crossing']}, {w['direction']}, "
         f"{w['flow']}: backlog {_n(w['backlog_end'])} at the end, growing {_n(w['growth_per_day'], 1)} a day"
-        f"{capped}; mean waits over finished travellers ({_n(w['wait_mean_min'], 1)} min) understate the wait, "
-        f"leaving out the {_n(w['unfinished'])} still inside; lower bound counting them "
-        f"{_n(w['wait_mean_lb_min'], 1)} min (p95 at least {_n(w['wait_p95_lb_min'], 1)} min)."
+        f"{capped}; {waits}"
     )
 
 
