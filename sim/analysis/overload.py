@@ -37,7 +37,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sim.analysis.daily import DAY, DailyTotals, group_pools, mean_and_halfwidth, rolled, sum_and_p95
+from sim.analysis.daily import DAY, DailyTotals, sum_and_p95
+from sim.analysis.daily_tables import group_pools, mean_and_halfwidth, rolled
 from sim.analysis.kpis import ALL, KEYS, groups_table
 from sim.analysis.running import TravellerTotals
 from sim.model.compile import Model

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.daily import daily_tables
+from sim.analysis.daily_tables import daily_tables
 from sim.analysis.intervals import ci95_halfwidth
 from sim.analysis.kpis import add_notes, pooled_waits, summarize, summarize_pools
 from sim.analysis.overload import overload_table
