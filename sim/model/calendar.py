@@ -15,7 +15,7 @@ import datetime
 import numpy as np
 
 from sim.scenario.calendar import Calendar, Episode, Holiday, Seasonal, moment_minutes
-from sim.scenario.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
+from sim.scenario.units import MINUTES_PER_HOUR
 
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
 
@@ -123,7 +123,3 @@ def demand_factors(
         factor = 1.0 + (episode.demand - 1.0) * cover
         by_hour = factor if by_hour is None else by_hour * factor
     return by_hour
-
-
-def horizon_days(horizon: float) -> int:
-    return int(np.ceil(horizon / MINUTES_PER_DAY))
