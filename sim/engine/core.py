@@ -90,7 +90,13 @@ class Engine:
         self.piece = model.whole() if piece is None else piece
         self.sink = sink
         self.route_policy = route or FixedRoute()
+        if admission is None and model.equeues:
+            from sim.policies.equeue import EQueues
+
+            admission = EQueues(model, self.seed, replication)
         self.admission = admission or AdmitAll()
+        if hasattr(self.admission, "finished"):
+            self.finish = self._finish_held  # type: ignore[method-assign]  # before the pools take it
         if capacity is None:
             capacity = WeatherClosures(model, self.seed, replication) if model.weather else ScheduledCapacity()
         self.capacity = capacity
@@ -190,6 +196,12 @@ class Engine:
         self.released += 1
         del self.alive[tr.tid]
 
+    def _finish_held(self, tr: Traveller, now: float) -> None:
+        """``finish``, and the admission's record of a traveller it held (an e-queue's)."""
+        Engine.finish(self, tr, now)
+        if tr.booking is not None:
+            self.admission.finished(tr, now)  # type: ignore[attr-defined]
+
     # -- time-driven events -------------------------------------------------------------------
     def _capacity_changes(self) -> None:
         """Apply each instant's changes before other events of that instant, all pools first.
@@ -272,6 +284,8 @@ class Engine:
             if model.choice.information == "published":
                 self._publications()
         self.env.run(until=model.horizon)
+        if hasattr(self.admission, "close"):
+            self.admission.close(model.horizon)  # those it still holds, before they are logged as inside
         self._close_unfinished()
         return self.sink.close(model.horizon, self.pools)
 

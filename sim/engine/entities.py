@@ -47,6 +47,7 @@ class Traveller(CheapEvent):
         "service",
         "zone",
         "trip",
+        "booking",
     )
 
     def __init__(self, tid: int, source: int, persons: int, arrival: float):
@@ -59,6 +60,7 @@ class Traveller(CheapEvent):
         self.service = 0.0
         self.zone: NeutralZone | None = None
         self.trip: Any = None  # a corridor traveller's Trip (sim.engine.trips)
+        self.booking: Any = None  # an e-queue's record of a held traveller (sim.policies.equeue)
         # due, t_enter, t_start and t_end are set before they are read (join, start, done)
 
 

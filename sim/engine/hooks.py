@@ -81,7 +81,12 @@ class Admission(Protocol):
         """Called once, before the first arrival: the engine (its ``env`` and ``release``)."""
 
     def admit(self, traveller: Traveller, now: float) -> bool:
-        """True: it goes on now. False: the admission holds it and later calls ``release(traveller, time)``."""
+        """True: it goes on now. False: the admission holds it and later calls ``release(traveller, time)``.
+
+        An admission may also have ``finished(traveller, now)``, called when a traveller it held
+        leaves its last control, and ``close(horizon)``, called at the end before those still
+        inside are logged (it may take out of ``engine.alive`` travellers that never arrived).
+        """
 
 
 class WaitingLine(Protocol):

@@ -34,6 +34,12 @@ class Chunk:
     service: np.ndarray
     trips: np.ndarray | None = None
     """Corridor trips, one row each (``TRIP_COLUMNS``); None when the run has no corridors."""
+    bookings: np.ndarray | None = None
+    """E-queue travellers, one row each (``BOOKING_COLUMNS``); None when the run has no e-queue."""
+    slots: np.ndarray | None = None
+    """E-queue slots at their time, one row each (``SLOT_COLUMNS``)."""
+    area: np.ndarray | None = None
+    """E-queue waiting areas, one row per hour (``AREA_COLUMNS``)."""
 
     def time_in_system(self) -> np.ndarray:
         """Release minus arrival of each traveller; NaN for those still inside."""
@@ -66,6 +72,44 @@ used (indices into the corridor's options), when it departed, reached its last c
 and on from crossings), and how many times it switched."""
 
 
+BOOKING_COLUMNS = (
+    "tid",
+    "equeue",
+    "cls",
+    "walk_in",
+    "booked",
+    "desired",
+    "slot",
+    "at_border",
+    "in_area",
+    "called",
+    "at_post",
+    "release",
+    "service",
+    "late",
+    "lost",
+    "refused",
+    "priority_slot",
+    "beyond",
+)
+"""An e-queue traveller's row: its traveller, e-queue (index into the model's), priority class
+(0 regular), whether it came without a booking, when it booked and the time it wanted, its
+slot's time, when it reached the border, entered the waiting area (NaN: never, it waited on
+the road), was called and reached the post, when it left its last control (NaN: still inside)
+and its service; whether it came after its slot, lost the slot by coming too late, was turned
+away (walk-in rule ``refused``), was served in a slot reserved for its class, and whether the
+time it wanted was after the run (it never arrived)."""
+
+SLOT_COLUMNS = ("equeue", "time", "cls", "state", "used")
+"""A slot at its time: its e-queue, start, class (0 regular), state in the book (0 free,
+1 booked, 2 a no-show's, 3 left by a holder called earlier) and who used it (0 nobody, 1 its
+holder, 2 someone else)."""
+
+AREA_COLUMNS = ("equeue", "hour", "area_mean", "area_max", "road_mean", "road_max")
+"""An e-queue's waiting area over one hour of the run: vehicles in it and on the road outside
+(waiting for room, or for their window to open), the hour's time-average and maximum."""
+
+
 class ChunkConsumer(Protocol):
     """Something that takes the records chunk by chunk (statistics, files)."""
 
@@ -84,6 +128,7 @@ class Recorder:
         self.visits: list[tuple[int, int, float, float, float, float]] = []
         self.travellers: list[tuple[int, int, int, float, float, float]] = []
         self.trips: list[tuple] | None = None
+        self.equeue: tuple[list[tuple], list[tuple], list[tuple]] | None = None
         self.consumers = list(consumers)
 
     def visit_log(self, pool: int) -> list[tuple[int, int, float, float, float, float]]:
@@ -97,6 +142,21 @@ class Recorder:
         if self.trips is None:
             self.trips = []
         return self.trips
+
+    def booking_log(self) -> list[tuple]:
+        """Where e-queue travellers are logged (asked for only by a run with e-queues)."""
+        return self._equeue()[0]
+
+    def slot_log(self) -> list[tuple]:
+        return self._equeue()[1]
+
+    def area_log(self) -> list[tuple]:
+        return self._equeue()[2]
+
+    def _equeue(self) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        if self.equeue is None:
+            self.equeue = ([], [], [])
+        return self.equeue
 
     def flush(self, now: float) -> None:
         chunk = self._chunk()
@@ -116,6 +176,12 @@ class Recorder:
         if self.trips is not None:
             trips = np.array(self.trips, dtype=np.float64).reshape(len(self.trips), len(TRIP_COLUMNS))
             self.trips.clear()
+        bookings = slots = area = None
+        if self.equeue is not None:
+            bookings, slots, area = (
+                _columns(rows, len(cols))
+                for rows, cols in zip(self.equeue, (BOOKING_COLUMNS, SLOT_COLUMNS, AREA_COLUMNS), strict=True)
+            )
         return Chunk(
             replication=self.replication,
             visit_pool=visits[:, 0].astype(np.int32),
@@ -131,4 +197,14 @@ class Recorder:
             release=trav[:, 4].copy(),
             service=trav[:, 5].copy(),
             trips=trips,
+            bookings=bookings,
+            slots=slots,
+            area=area,
         )
+
+
+def _columns(rows: list[tuple], width: int) -> np.ndarray:
+    """A list of rows as a float array (emptied for the next flush)."""
+    out = np.array(rows, dtype=np.float64).reshape(len(rows), width)
+    rows.clear()
+    return out

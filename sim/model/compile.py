@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.model.arrivals import ArrivalPlan, follow_opening_hours, hour_edges, hourly_rates, profile_weights
+from sim.model.booking import EQueuePlan, compile_equeues
 from sim.model.calendar import demand_factors
 from sim.model.corridors import compile_corridors
 from sim.model.distributions import PlainDistribution, compile_distribution
@@ -126,6 +127,7 @@ class Model:
     diversion: DiversionPlan | None = None
     weather: tuple[WeatherProcess, ...] = field(default=())
     start_date: datetime.date | None = None
+    equeues: tuple[EQueuePlan, ...] = field(default=())
 
     @property
     def expected_arrivals(self) -> float:
@@ -339,6 +341,7 @@ def compile_model(scenario: Scenario) -> Model:
         pools.append(
             PoolInfo(index, c.id, key[1], step.side, step.role, step.stage, key[5], secondary, initial, times, caps)
         )
+    sources_t = tuple(sources)
     return Model(
         name=scenario.name,
         seed=scenario.seed,
@@ -347,8 +350,9 @@ def compile_model(scenario: Scenario) -> Model:
         start_weekday=weekday,
         max_in_system=scenario.limits.max_in_system,
         max_arrivals=scenario.limits.max_arrivals,
-        sources=tuple(sources),
+        sources=sources_t,
         pools=tuple(pools),
+        equeues=compile_equeues(scenario, sources_t, tuple(pools)),
         zones=tuple(zones),
         groups=tuple(sorted(group_index, key=group_index.__getitem__)),
         crossings=tuple(dict.fromkeys(s.crossing for s in sources)),

@@ -172,6 +172,7 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
             except KeyError:
                 pass  # unknown stage: reported above
     from sim.model.weather import check_weather
+    from sim.scenario.booking_checks import check_equeues
     from sim.scenario.calendar_checks import check_calendar
     from sim.scenario.network_checks import check_network
 
@@ -179,6 +180,7 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
     problems += check_network(s, servable, checked_routes)
     problems += check_weather(s)
     problems += check_calendar(s)
+    problems += check_equeues(s)
     # one message per location and text
     unique: list[tuple[Loc, str]] = []
     for p in problems:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from sim.scenario.booking import EQueue
 from sim.scenario.calendar import Calendar, Episode
 from sim.scenario.distributions import Constant, Distribution, NonNegDuration, PosDuration, Weight
 from sim.scenario.network import Corridor, Diversion, RouteChoice
@@ -406,6 +407,9 @@ class Scenario(Strict):
     )
     episodes: list[Episode] = Field(
         default_factory=list, description="Dated windows that change demand, checks or staffing, or close crossings."
+    )
+    equeues: list[EQueue] = Field(
+        default_factory=list, description="Electronic queues: booked slots, priority quotas, waiting areas."
     )
     assumptions: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
