@@ -67,14 +67,11 @@ class EQueuePlan:
 def booth_minutes(initial: int, times: list[float], caps: list[int], hours: int) -> np.ndarray:
     """Booth-minutes on duty in each hour from a capacity schedule (a step function)."""
     edges = np.arange(hours + 1) * 60.0
-    t = np.concatenate(([0.0], np.asarray(times, dtype=float), [np.inf]))
-    c = np.concatenate(([initial], np.asarray(caps, dtype=float)))
-    # integral of the step function up to each hour edge
-    seg = np.minimum(np.diff(t), 1e18) * c[:-1] if len(c) > 1 else np.array([])
-    cum = np.concatenate(([0.0], np.cumsum(seg)))
-    idx = np.searchsorted(t, edges, side="right") - 1
-    idx = np.clip(idx, 0, len(c) - 1)
-    at = cum[idx] + (edges - t[idx]) * c[idx]
+    t = np.concatenate(([0.0], np.asarray(times, dtype=float)))  # segment i starts at t[i]
+    c = np.concatenate(([float(initial)], np.asarray(caps, dtype=float)))
+    before = np.concatenate(([0.0], np.cumsum(np.diff(t) * c[:-1])))  # integral up to t[i]
+    i = np.searchsorted(t, edges, side="right") - 1
+    at = before[i] + (edges - t[i]) * c[i]
     return np.diff(at)
 
 

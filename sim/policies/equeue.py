@@ -275,8 +275,9 @@ class EQueues:
             self._without_slot(q, tr, t)
             return
         st = b.slot_time
-        if t > st:
-            b.late = True
+        # at the slot's own instant its tick may already have passed (pushed before this arrival)
+        if t > st or (t == st and b.slot in q.pending):
+            b.late = t > st
             holder = q.pending.pop(b.slot, None)
             if plan.latest is None or t - st <= plan.latest:
                 if holder is not None:  # its tick has passed: it is called now, into its own slot

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.scenario.corridor_tables import REQUIRED, fold_corridor_rows
-from sim.scenario.episode_files import fold_episode_files
+from sim.scenario.episode_files import fold_episode_files, fold_equeue_files
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.tables import fold_trace, leaf_locs, read_csv
 from sim.scenario.user_files import display
@@ -55,6 +55,7 @@ def assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pro
 
     problems += _fold_corridors(data, positions, where)
     problems += fold_episode_files(data, positions, where)
+    problems += fold_equeue_files(data, positions, where)
 
     demand = data.get("demand")
     if isinstance(demand, list):

@@ -310,7 +310,3 @@ def moment_minutes(
 
 def is_dated(m: datetime.datetime | datetime.date | float) -> bool:
     return not isinstance(m, float)
-
-
-EPISODE_FILE_KEYS = ("episodes",)
-"""What an episode file holds: a mapping with an ``episodes`` list (and comments)."""

@@ -408,6 +408,10 @@ class Scenario(Strict):
     episodes: list[Episode] = Field(
         default_factory=list, description="Dated windows that change demand, checks or staffing, or close crossings."
     )
+    equeue_files: list[str] = Field(
+        default_factory=list,
+        description="YAML files beside the scenario, each with an equeues list; added to equeues.",
+    )
     equeues: list[EQueue] = Field(
         default_factory=list, description="Electronic queues: booked slots, priority quotas, waiting areas."
     )

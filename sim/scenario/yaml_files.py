@@ -236,8 +236,9 @@ def resolve_extends(
     for key in ("crossings_csv", "demand_csv", "corridors_csv"):
         if isinstance(data.get(key), str):
             data[key] = str(path.parent / data[key])
-    if isinstance(data.get("episode_files"), list):
-        data["episode_files"] = [str(path.parent / f) if isinstance(f, str) else f for f in data["episode_files"]]
+    for key in ("episode_files", "equeue_files"):
+        if isinstance(data.get(key), list):
+            data[key] = [str(path.parent / f) if isinstance(f, str) else f for f in data[key]]
     parent = data.pop("extends", None)
     if parent is None:
         positions.update(own_positions)
