@@ -12,11 +12,46 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.model.routing import RouteError, build_route, pool_capacity_by_hour
 from sim.scenario.calendar import is_dated, moment_minutes
 from sim.scenario.checks import _hint, _known
 from sim.scenario.schema import DIRECTIONS, Scenario
 
 Loc = tuple[Any, ...]
+
+
+MAX_SLOTS_PER_HOUR = 100_000
+"""Slots an hour an e-queue may derive from booths: more means a control that takes no time."""
+
+
+def _slots_from_booths(s: Scenario, k: int, cid: str, direction: str, flow: str) -> str | None:
+    """Why ``per_hour: booths`` cannot be derived for these travellers, or None."""
+    index = {c.id: i for i, c in enumerate(s.crossings)}
+    crossing = s.crossings[index[cid]]
+    try:
+        route = build_route(s, index[cid], crossing, direction, flow)
+    except (RouteError, KeyError):
+        return None  # reported by the route checks
+    steps = [*route.before_zone, *route.after_zone]
+    if not steps:
+        return f"{flow} travellers at {cid!r} meet no control: there are no booths to derive slots from"
+    first = steps[0]
+    for st in steps:
+        per_vehicle, per_person, select, _ = s.stages[st.stage].for_flow(flow, st.side)
+        if select >= 1.0:
+            first = st
+            break
+    per_vehicle, per_person, _, _ = s.stages[first.stage].for_flow(flow, first.side)
+    mean = per_vehicle.mean + per_person.mean * s.flows[flow].occupancy.mean
+    booths = max(pool_capacity_by_hour(first.pool)) if first.pool is not None else None
+    where = f"{first.stage!r} on side {first.side} at {cid!r}"
+    if booths is None:
+        return f"{where} has no booths listed (no limit): give slots.per_hour as a count"
+    if mean <= 0:
+        return f"{where} takes no time for {flow}: give slots.per_hour as a count"
+    if booths * 60.0 / mean * s.equeues[k].slots.utilisation > MAX_SLOTS_PER_HOUR:
+        return f"{where} would give more than {MAX_SLOTS_PER_HOUR:,} slots an hour: give slots.per_hour as a count"
+    return None
 
 
 def check_equeues(s: Scenario) -> list[tuple[Loc, str]]:
@@ -74,6 +109,10 @@ def check_equeues(s: Scenario) -> list[tuple[Loc, str]]:
                         )
                     held.setdefault(key, k)
                     covered = covered or key in demanded
+                    if key in demanded and q.slots.per_hour == "booths" and flow in s.flows:
+                        why = _slots_from_booths(s, k, cid, direction, flow)
+                        if why is not None:
+                            problems.append(((*loc, "slots", "per_hour"), why))
             if not covered:
                 problems.append(
                     (
