@@ -164,6 +164,7 @@ class _Queue:
         self.early: list[tuple[float, int, int, Traveller]] = []  # (slot time, slot, tid, traveller)
         self.bookings, self.slot_log, area_log = logs
         self.levels = _Levels(plan.index, area_log)
+        self.ticked = -math.inf  # the time of the last slot tick: slots then are past booking
         mean_dup = plan.no_show / (1.0 - plan.no_show)
         self.dup_cdf = _poisson_cdf(mean_dup)
 
@@ -179,6 +180,15 @@ def _poisson_cdf(mean: float) -> list[float]:
         k += 1
         p *= mean / k
     return out
+
+
+def _bookable(q: _Queue, at: float) -> float:
+    """The earliest slot time a booking wanting ``at`` may get: a slot whose tick has passed is gone.
+
+    A booking made at a slot's instant after its tick (the events of an instant run in the
+    order they were scheduled) would otherwise hold a slot nobody will call.
+    """
+    return at if at > q.ticked else math.nextafter(q.ticked, math.inf)
 
 
 class EQueues:
@@ -234,12 +244,12 @@ class EQueues:
         desired = now + min(lead, plan.booking_horizon)
         tr.arrival = desired
         tr.booking = b = Booking(plan.index, cls, False, now, desired, before, call_up)
-        slot = q.book.book(desired, now, cls, plan.release_before)
+        slot = q.book.book(_bookable(q, desired), now, cls, plan.release_before)
         dups = 0
         while dups < len(q.dup_cdf) and dup_u >= q.dup_cdf[dups]:
             dups += 1
         for _ in range(dups):
-            if q.book.book(desired, now, 0, plan.release_before, NO_SHOW) is None:
+            if q.book.book(_bookable(q, desired), now, 0, plan.release_before, NO_SHOW) is None:
                 break
         if slot is None:
             return False  # no slot left on the timeline: it waits away until the end
@@ -306,7 +316,7 @@ class EQueues:
             q.standby.append(tr)
             self._present(q, tr, t)
             return
-        slot = q.book.book(t, t, 0, plan.release_before)
+        slot = q.book.book(_bookable(q, t), t, 0, plan.release_before)
         if slot is None:
             b.where = VIRTUAL
             return
@@ -409,6 +419,7 @@ class EQueues:
         q, first = clock.tr
         times, state = q.book.times, q.book.state
         now = clock.due
+        q.ticked = now
         last = first
         while last < len(times) and times[last] == now:
             last += 1
