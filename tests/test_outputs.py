@@ -34,6 +34,9 @@ SHIPPED = (
     "reported/kz_ru_2025_autumn_checks.yaml",
     "reported/kz_ru_2025_autumn_checks_tuned.yaml",
     "reported/kz_ru_2025_july_zhaisan.yaml",
+    "equeue/kz_ru_2023_equeue.yaml",
+    "equeue/kz_ru_2025_autumn_equeue.yaml",
+    "equeue/kz_ru_2025_autumn_equeue_whatif.yaml",
 )
 """The scenarios the project ships, by name: a modeler's own work in progress beside them
 (typos and all) is theirs, not a failure of the project's tests."""
@@ -42,8 +45,10 @@ EPISODE_FILES = (
     "episodes/2025_autumn_russian_checks.yaml",
     "episodes/2025_autumn_russian_checks_tuned.yaml",
     "episodes/2025_july_zhaisan_queue.yaml",
+    "equeue/kz_ru_cargoruqsat.yaml",
+    "equeue/kz_ru_cargoruqsat_whatif.yaml",
 )
-"""Shipped episode files: parts of scenarios, checked through the scenarios that use them."""
+"""Shipped episode and e-queue files: parts of scenarios, checked through the scenarios that use them."""
 SCENARIOS = [Path(__file__).resolve().parent.parent / "scenarios" / name for name in SHIPPED]
 
 

@@ -28,6 +28,8 @@ class ComparisonResult:
     others: list[RunResult]
     comparison: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
+    equeue: pd.DataFrame | None = None
+    """Every scenario's ``equeue.csv`` rows together (their scenario column tells them apart); None without e-queues."""
 
     @property
     def runs(self) -> list[RunResult]:
@@ -131,4 +133,6 @@ def compare(
         "versions": versions(),
         "wall_time_s": round(time.perf_counter() - wall0, 3),
     }
-    return ComparisonResult(base, rest, table, manifest)
+    tables = [r.equeue for r in results if r.equeue is not None]
+    equeue = pd.concat(tables, ignore_index=True) if tables else None
+    return ComparisonResult(base, rest, table, manifest, equeue)

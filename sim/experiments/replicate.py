@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.daily import DailyStats, DailyTotals
+from sim.analysis.equeue import EQueueStats, EQueueTotals
 from sim.analysis.kpis import pool_kpis, replication_kpis
 from sim.analysis.running import PoolStats, PoolTotals, TravellerStats, TravellerTotals
 from sim.analysis.trips import TripStats, TripTotals, corridor_kpis, crossing_flows
@@ -83,6 +84,7 @@ class PieceOutput:
     pool_totals: PoolTotals
     trips: TripTotals | None = None
     daily: DailyTotals | None = None
+    equeues: EQueueTotals | None = None
     closures: list[tuple[str, str, float, float]] = field(default_factory=list)  # weather and seasons
     files: dict[str, Path] = field(default_factory=dict)
     entities: int = 0
@@ -105,6 +107,7 @@ class ReplicationOutput:
     corridors: pd.DataFrame | None = None  # per corridor (scenarios with corridors)
     crossing_flows: pd.DataFrame | None = None  # corridor trips per crossing
     daily: DailyTotals | None = None  # day-by-day counts, backlog and lines
+    equeues: EQueueTotals | None = None  # e-queue travellers, slots and waiting areas (scenarios with e-queues)
 
 
 _MODELS: dict[str, Model] = {}
@@ -132,6 +135,8 @@ def _simulate(model: Model, scenario: Scenario, task: Task, piece: Piece) -> Pie
     consumers: list = [TravellerStats(model), PoolStats(model), DailyStats(model)]
     if model.corridors:
         consumers.append(TripStats(model))
+    if model.equeues:
+        consumers.append(EQueueStats(model))
     keeps_files = task.records != "none" and task.spool is not None
     if keeps_files:
         tag = "" if task.crossings is None else f"-{min(piece.sources, default=0):05d}"
@@ -161,6 +166,7 @@ def _simulate(model: Model, scenario: Scenario, task: Task, piece: Piece) -> Pie
         pool_totals=results[1],
         daily=results[2],
         trips=results[3] if model.corridors else None,
+        equeues=results[3 + bool(model.corridors)] if model.equeues else None,
         closures=list(getattr(engine.capacity, "episodes", [])),
         files=results[-1] if keeps_files else {},
         entities=engine.arrived,
@@ -194,6 +200,7 @@ def combine(scenario: Scenario, parts: list[PieceOutput]) -> ReplicationOutput:
         corridors=corridors,
         crossing_flows=flows,
         daily=DailyTotals.merge([p.daily for p in parts if p.daily is not None]),
+        equeues=EQueueTotals.merge([p.equeues for p in parts if p.equeues is not None]) if model.equeues else None,
         files=files,
         entities=sum(p.entities for p in parts),
         sim_seconds=sum(p.sim_seconds for p in parts),

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.daily_tables import daily_tables
+from sim.analysis.equeue_tables import equeue_tables
 from sim.analysis.intervals import ci95_halfwidth
 from sim.analysis.kpis import add_notes, pooled_waits, summarize, summarize_pools
 from sim.analysis.overload import overload_table
@@ -63,6 +64,12 @@ class RunResult:
     """The same per week (``weekly.csv``): ISO weeks with a start date, else weeks from the start."""
     overload: pd.DataFrame | None = None
     """Per row: backlog, its growth per day, lower-bound waits and a verdict (``overload.csv``)."""
+    equeue: pd.DataFrame | None = None
+    """Per e-queue and class: where the time went, late and lost shares, priority served (``equeue.csv``)."""
+    equeue_slots: pd.DataFrame | None = None
+    """Per e-queue: slots offered and used, no-shows, waiting-area occupancy (``equeue_slots.csv``)."""
+    equeue_area: pd.DataFrame | None = None
+    """Per e-queue and hour: waiting-area and road occupancy (``equeue_area.csv``)."""
 
     @property
     def records(self) -> pd.DataFrame:
@@ -241,8 +248,28 @@ def summarise(
         overload = overload_table(
             model, dailies, [o.travellers for o in outputs], [o.pools for o in outputs], summary, scenario.name
         )
+    equeue = equeue_slots = equeue_area = None
+    if model.equeues and outputs and all(o.equeues is not None for o in outputs):
+        equeue, equeue_slots, equeue_area = equeue_tables(
+            model, [o.equeues for o in outputs if o.equeues is not None], scenario.name
+        )
     return RunResult(
-        scenario, summary, stages, reps, manifest, files, spool, corridors, network, weather, daily, weekly, overload
+        scenario,
+        summary,
+        stages,
+        reps,
+        manifest,
+        files,
+        spool,
+        corridors,
+        network,
+        weather,
+        daily,
+        weekly,
+        overload,
+        equeue,
+        equeue_slots,
+        equeue_area,
     )
 
 

@@ -7,7 +7,8 @@ are embedded, so the page opens anywhere, offline.
 
 This module decides which sections and charts each page shows; ``sim.outputs.sections`` builds
 the sections both pages share, ``sim.outputs.network_sections`` the corridors and weather of the
-scenarios that have them, and ``sim.outputs.html`` the escaped markup. Every file is read
+scenarios that have them, ``sim.outputs.equeue_sections`` their electronic queues, and
+``sim.outputs.html`` the escaped markup. Every file is read
 through ``sim.outputs.results``, where any problem becomes a ``ReportError`` naming the file.
 """
 
@@ -24,6 +25,7 @@ from matplotlib.figure import Figure
 
 from sim.experiments.executors import run_tasks
 from sim.outputs import charts
+from sim.outputs.equeue_sections import comparison_equeue_section, run_equeue_section
 from sim.outputs.files import atomic_write, write_text
 from sim.outputs.html import Html, data_table, el, figure, fmt, join, page
 from sim.outputs.network_sections import Embed, comparison_section, run_section
@@ -129,6 +131,7 @@ def run_report(folder: Path) -> Path:
         el("h2", "Charts"),
         images,
         run_overload_section(r, _embedder(folder)),
+        run_equeue_section(r, _embedder(folder)),
         run_section(r, _embedder(folder)),
         el("h2", "Per crossing"),
         el(
@@ -246,6 +249,7 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
         TRUST,
         el("h2", "Charts"),
         images,
+        comparison_equeue_section(runs, _embedder(folder)),
         comparison_section(runs, _embedder(folder)),
         el("h2", "Each scenario"),
         join(

@@ -3,11 +3,12 @@
 A run's folder holds ``crossings.csv``, ``summary.csv``, ``stages.csv``,
 ``replications.csv``, ``manifest.json`` and, as the run kept them, ``records.parquet``
 (per traveller) and ``visits.parquet`` (per visit); a scenario with corridors adds
-``corridors.csv`` and ``network.csv``, one with weather ``weather.csv``; every run writes
-``daily.csv``, ``weekly.csv`` and ``overload.csv`` (folders written before these existed, or
-of scenarios without them, simply lack them); a comparison's folder holds one such
-folder per scenario, ``comparison.csv`` and its own manifest. Every file is written
-atomically (``sim.outputs.files``).
+``corridors.csv`` and ``network.csv``, one with weather ``weather.csv``, one with e-queues
+``equeue.csv``, ``equeue_slots.csv`` and ``equeue_area.csv``; every run writes ``daily.csv``,
+``weekly.csv`` and ``overload.csv`` (folders written before these existed, or of scenarios
+without them, simply lack them); a comparison's folder holds one such folder per scenario,
+``comparison.csv`` (and ``equeue.csv``, every scenario's rows, when one has e-queues) and its
+own manifest. Every file is written atomically (``sim.outputs.files``).
 
 A results folder may have been edited, truncated or replaced by hand, so every file is read
 here, in one place per kind, and any problem becomes a ``ReportError`` naming the file: only
@@ -210,6 +211,56 @@ OVERLOAD_COLUMNS = Columns(
         "blocked_share",
     ),
 )
+EQUEUE_COLUMNS = Columns(
+    text=("scenario", "equeue", "crossing", "direction", "flows", "class"),
+    numbers=(
+        "replications",
+        *(
+            name
+            for k in (
+                "booked",
+                "finished",
+                "inside_at_end",
+                "booked_beyond",
+                "virtual_mean_min",
+                "road_mean_min",
+                "area_mean_min",
+                "call_up_mean_min",
+                "physical_mean_min",
+                "service_mean_min",
+                "wait_mean_min",
+                "wait_p95_min",
+                "late_share",
+                "lost_share",
+                "refused_share",
+                "priority_served",
+                "reserved_slots",
+            )
+            for name in (k, f"{k}_ci95")
+        ),
+        "quota_slots",
+    ),
+)
+EQUEUE_SLOTS_COLUMNS = Columns(
+    text=("scenario", "equeue", "crossing", "direction", "flows"),
+    numbers=(
+        "replications",
+        "area_capacity",
+        *(
+            name
+            for k in ("offered", "used_by_holder", "used_by_others", "unused", "utilisation", "no_show", "no_show_rate")
+            for name in (k, f"{k}_ci95")
+        ),
+        "area_mean",
+        "area_max",
+        "road_mean",
+        "road_max",
+    ),
+)
+EQUEUE_AREA_COLUMNS = Columns(
+    text=("scenario", "equeue", "crossing", "direction", "flows"),
+    numbers=("hour", "area_mean", "area_max", "road_mean", "road_max"),
+)
 COMPARISON_COLUMNS = Columns(
     text=("scenario", "baseline", "crossing", "direction", "flow", "metric"),
     numbers=("baseline_value", "value", "diff", "diff_ci95_low", "diff_ci95_high", "pct_change"),
@@ -293,6 +344,9 @@ class RunFolder:
     daily: pd.DataFrame | None = None  # None: the folder predates daily.csv
     weekly: pd.DataFrame | None = None
     overload: pd.DataFrame | None = None  # None: the folder predates overload.csv
+    equeue: pd.DataFrame | None = None  # None: the scenario has no e-queue (or the folder predates them)
+    equeue_slots: pd.DataFrame | None = None
+    equeue_area: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -317,6 +371,9 @@ class RunFolder:
             daily=read_optional_csv(path / "daily.csv", DAILY_COLUMNS),
             weekly=read_optional_csv(path / "weekly.csv", WEEKLY_COLUMNS),
             overload=read_optional_csv(path / "overload.csv", OVERLOAD_COLUMNS),
+            equeue=read_optional_csv(path / "equeue.csv", EQUEUE_COLUMNS),
+            equeue_slots=read_optional_csv(path / "equeue_slots.csv", EQUEUE_SLOTS_COLUMNS),
+            equeue_area=read_optional_csv(path / "equeue_area.csv", EQUEUE_AREA_COLUMNS),
         )
 
 
@@ -363,7 +420,7 @@ def write_run_files(out: Path, result: Any) -> None:
         write_csv(out / "network.csv", result.network)
     if getattr(result, "weather", None) is not None:
         write_csv(out / "weather.csv", result.weather)
-    for name in ("daily", "weekly", "overload"):
+    for name in ("daily", "weekly", "overload", "equeue", "equeue_slots", "equeue_area"):
         if getattr(result, name, None) is not None:
             write_csv(out / f"{name}.csv", getattr(result, name))
     for kind, name in (("travellers", TRAVELLER_FILE), ("visits", VISIT_FILE)):
@@ -379,6 +436,8 @@ def write_comparison_files(out: Path, comparison: Any) -> None:
         (out / r.scenario.name).mkdir()
         write_run_files(out / r.scenario.name, r)
     write_csv(out / "comparison.csv", comparison.comparison)
+    if getattr(comparison, "equeue", None) is not None:
+        write_csv(out / "equeue.csv", comparison.equeue)
     write_json(out / "manifest.json", comparison.manifest)
 
 

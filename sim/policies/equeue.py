@@ -30,124 +30,33 @@ import numpy as np
 
 from sim.engine.entities import Traveller
 from sim.engine.kernel import CheapEvent
-from sim.engine.streams import stream
 from sim.model.booking import EQueuePlan
+from sim.policies.booking_records import (
+    AREA,
+    BY_HOLDER,
+    BY_OTHER,
+    CALLED,
+    EARLY,
+    ROAD,
+    UNUSED,
+    VIRTUAL,
+    Booking,
+    Levels,
+    Luck,
+    poisson_cdf,
+)
 from sim.policies.slots import BOOKED, FREE, NO_SHOW, VACATED, SlotBook
 
 if TYPE_CHECKING:
     from sim.engine.core import Engine
 
 _NAN = float("nan")
-BLOCK = 1024
-"""Travellers whose e-queue luck is drawn at once."""
-
-VIRTUAL, EARLY, ROAD, AREA, CALLED = range(5)
-"""Where a held traveller is: away, on the road before its window, on the road (area full),
-in the waiting area, called (on its way to the post or beyond)."""
-
-UNUSED, BY_HOLDER, BY_OTHER = 0, 1, 2
-"""Who used a slot."""
-
-
-class Booking:
-    """A held traveller's e-queue record: its class, its slot and when it reached each place."""
-
-    __slots__ = (
-        "queue", "cls", "walk_in", "booked", "desired", "slot", "slot_time", "where", "at_border",
-        "in_area", "called", "at_post", "late", "lost", "refused", "priority_slot", "rebooked", "before", "drive",
-    )  # fmt: skip
-
-    def __init__(self, queue: int, cls: int, walk_in: bool, booked: float, desired: float, before: float, drive: float):
-        self.queue = queue
-        self.before = before  # minutes ahead of a slot it reaches the border (its own draw)
-        self.drive = drive  # minutes from the call to the post
-        self.cls = cls
-        self.walk_in = walk_in
-        self.booked = booked
-        self.desired = desired
-        self.slot = -1
-        self.slot_time = _NAN
-        self.where = VIRTUAL
-        self.at_border = _NAN
-        self.in_area = _NAN
-        self.called = _NAN
-        self.at_post = _NAN
-        self.late = False
-        self.lost = False
-        self.refused = False
-        self.priority_slot = False
-        self.rebooked = False
 
 
 class _Timer(CheapEvent):
     """A one-off event for a traveller that may meanwhile be moved by something else."""
 
     __slots__ = ("tr", "due")
-
-
-class _Levels:
-    """Vehicles in the waiting area and on the road, integrated per hour (mean and maximum)."""
-
-    __slots__ = ("queue", "log", "area", "road", "t", "hour", "sum_area", "sum_road", "max_area", "max_road")
-
-    def __init__(self, queue: int, log: list):
-        self.queue, self.log = queue, log
-        self.area = self.road = 0
-        self.t = 0.0
-        self.hour = 0
-        self.sum_area = self.sum_road = 0.0
-        self.max_area = self.max_road = 0
-
-    def advance(self, t: float) -> None:
-        while t >= (self.hour + 1) * 60.0:
-            edge = (self.hour + 1) * 60.0
-            self.sum_area += self.area * (edge - self.t)
-            self.sum_road += self.road * (edge - self.t)
-            self.log.append(
-                (self.queue, self.hour, self.sum_area / 60.0, self.max_area, self.sum_road / 60.0, self.max_road)
-            )
-            self.hour += 1
-            self.t = edge
-            self.sum_area = self.sum_road = 0.0
-            self.max_area, self.max_road = self.area, self.road
-        self.sum_area += self.area * (t - self.t)
-        self.sum_road += self.road * (t - self.t)
-        self.t = t
-
-    def change(self, t: float, area: int = 0, road: int = 0) -> None:
-        self.advance(t)
-        self.area += area
-        self.road += road
-        self.max_area = max(self.max_area, self.area)
-        self.max_road = max(self.max_road, self.road)
-
-
-class _Luck:
-    """A source's e-queue uniforms, a block at a time, from its own named stream."""
-
-    def __init__(self, plan: EQueuePlan, key: tuple[str, ...], seed: int, replication: int):
-        self.plan = plan
-        self.rng = stream(seed, replication, "equeue", *key)
-        self.row = BLOCK
-
-    def next(self) -> tuple[float, ...]:
-        if self.row == BLOCK:
-            u = self.rng.random((8, BLOCK))
-            p = self.plan
-            self.cols = [
-                u[0].tolist(),  # walk-in
-                u[1].tolist(),  # class
-                p.lead.quantile(u[2]).tolist(),
-                p.before.quantile(u[3]).tolist(),
-                u[4].tolist(),  # late or not
-                p.late.quantile(u[5]).tolist(),
-                p.call_up.quantile(u[6]).tolist(),
-                u[7].tolist(),  # duplicate bookings (no-shows)
-            ]
-            self.row = 0
-        r = self.row
-        self.row += 1
-        return tuple(c[r] for c in self.cols)
 
 
 class _Queue:
@@ -163,23 +72,10 @@ class _Queue:
         self.standby: deque[Traveller] = deque()
         self.early: list[tuple[float, int, int, Traveller]] = []  # (slot time, slot, tid, traveller)
         self.bookings, self.slot_log, area_log = logs
-        self.levels = _Levels(plan.index, area_log)
+        self.levels = Levels(plan.index, area_log)
         self.ticked = -math.inf  # the time of the last slot tick: slots then are past booking
         mean_dup = plan.no_show / (1.0 - plan.no_show)
-        self.dup_cdf = _poisson_cdf(mean_dup)
-
-
-def _poisson_cdf(mean: float) -> list[float]:
-    """Cumulative Poisson probabilities up to 1 - 1e-12 (the number of duplicate bookings)."""
-    if mean <= 0:
-        return [1.0]
-    out, p, c, k = [], math.exp(-mean), 0.0, 0
-    while c < 1 - 1e-12 and k < 1000:
-        c += p
-        out.append(c)
-        k += 1
-        p *= mean / k
-    return out
+        self.dup_cdf = poisson_cdf(mean_dup)
 
 
 def _bookable(q: _Queue, at: float) -> float:
@@ -208,7 +104,7 @@ class EQueues:
         self.queues: list[_Queue] = []
         self.by_source: dict[int, _Queue] = {}
         self.by_index: dict[int, _Queue] = {}
-        self.luck: dict[int, _Luck] = {}
+        self.luck: dict[int, Luck] = {}
         for plan in self.model.equeues:
             members = [s for s in plan.sources if s in wanted]
             if not members:
@@ -218,7 +114,7 @@ class EQueues:
             self.by_index[plan.index] = q
             for s in members:
                 self.by_source[s] = q
-                self.luck[s] = _Luck(plan, self.model.sources[s].key, self.seed, self.replication)
+                self.luck[s] = Luck(plan, self.model.sources[s].key, self.seed, self.replication)
             self._start_clock(q)
         self.arrive_callbacks = [self._reach]
         self.post_callbacks = [self._at_post]
@@ -292,7 +188,7 @@ class EQueues:
             if plan.latest is None or t - st <= plan.latest:
                 if holder is not None:  # its tick has passed: it is called now, into its own slot
                     self._slot_row(q, b.slot, BOOKED, BY_HOLDER)
-                    self._call(q, tr, t, own=True)
+                    self._call(q, tr, t)
                     return
                 # the tick is still to come at this instant (arrivals first)
                 self._present(q, tr, t)
@@ -385,12 +281,14 @@ class EQueues:
             q.levels.change(t, road=-1)
 
     # -- calls --------------------------------------------------------------------------------
-    def _call(self, q: _Queue, tr: Traveller, t: float, own: bool) -> None:
+    def _call(self, q: _Queue, tr: Traveller, t: float) -> None:
         b = tr.booking
         self._leave(q, tr, t)
         b.where = CALLED
         b.called = t
-        b.priority_slot = own and b.cls > 0 and q.book.cls[b.slot] == b.cls
+        # served as priority: it booked a slot reserved for its class (called then or, when a
+        # slot left unused pulls it forward, earlier); the reserved slots bound it by the quota
+        b.priority_slot = b.cls > 0 and q.book.cls[b.slot] == b.cls
         drive = b.drive
         if drive <= 0:
             b.at_post = t
@@ -431,7 +329,7 @@ class EQueues:
                     self._slot_row(q, k, BOOKED, UNUSED)
                 elif tr.booking.where in (EARLY, ROAD, AREA):
                     self._slot_row(q, k, BOOKED, BY_HOLDER)
-                    self._call(q, tr, now, own=True)
+                    self._call(q, tr, now)
                 else:
                     q.pending[k] = tr  # absent: it keeps the slot until it comes or is too late
             else:
@@ -439,7 +337,7 @@ class EQueues:
         for k in unused:
             filler = self._filler(q, now)
             if filler is not None:
-                self._call(q, filler, now, own=False)
+                self._call(q, filler, now)
             self._slot_row(q, k, state[k], BY_OTHER if filler is not None else UNUSED)
         if last < len(times) and times[last] < self.model.horizon:
             clock.tr = (q, last)

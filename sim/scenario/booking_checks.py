@@ -64,7 +64,7 @@ def check_equeues(s: Scenario) -> list[tuple[Loc, str]]:
         for direction in (DIRECTIONS if d.direction == "both" else (d.direction,))
     }
     by_corridor = {
-        (cid, direction, c.flow): c.name
+        (cid, direction, c.flow): c.id
         for c in s.corridors
         for cid in c.crossings
         for direction in (DIRECTIONS if c.direction == "both" else (c.direction,))
