@@ -37,6 +37,7 @@ SHIPPED = (
     "equeue/kz_ru_2023_equeue.yaml",
     "equeue/kz_ru_2025_autumn_equeue.yaml",
     "equeue/kz_ru_2025_autumn_equeue_whatif.yaml",
+    "equeue/kz_ru_2025_autumn_equeue_metered.yaml",
 )
 """The scenarios the project ships, by name: a modeler's own work in progress beside them
 (typos and all) is theirs, not a failure of the project's tests."""
@@ -47,6 +48,7 @@ EPISODE_FILES = (
     "episodes/2025_july_zhaisan_queue.yaml",
     "equeue/kz_ru_cargoruqsat.yaml",
     "equeue/kz_ru_cargoruqsat_whatif.yaml",
+    "equeue/kz_ru_cargoruqsat_metered.yaml",
 )
 """Shipped episode and e-queue files: parts of scenarios, checked through the scenarios that use them."""
 SCENARIOS = [Path(__file__).resolve().parent.parent / "scenarios" / name for name in SHIPPED]
