@@ -370,3 +370,37 @@ def test_compare_command_draws_the_section_in_both_reports(tmp_path):
     for folder in (out, out / "booked"):
         assert (folder / "charts" / "equeue_split.png").is_file()
         assert (folder / "charts" / "equeue_area.png").is_file()
+
+
+def test_the_section_in_a_real_browser(tmp_path):
+    """The run report's e-queue section renders in headless Chromium: charts load, names stay text, no errors."""
+    import contextlib
+
+    from tests.test_report import _chromium
+
+    path = tmp_path / "equeue.yaml"
+    path.write_text(json.dumps(scenario(RICH, name="eq", horizon="1 d")))  # JSON is YAML
+    out = tmp_path / "res"
+    args = ["--replications", "2", "--records", "none", "--out", str(out), "--quiet"]
+    proc = subprocess.run([sys.executable, "-m", "sim", "run", str(path), *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    browser = _chromium()
+    try:
+        browser.get((out / "report.html").resolve().as_uri())
+        assert browser.execute_script("return document.scripts.length") == 0
+        heads = browser.execute_script("return Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
+        assert "Electronic queue" in heads
+        sizes = browser.execute_script(
+            "return Array.from(document.images).filter(i => /e-queue|waiting.area/i.test(i.alt))"
+            ".map(i => i.complete ? i.naturalWidth : 0)"
+        )
+        assert len(sizes) == 2
+        assert all(w > 0 for w in sizes)
+        text = browser.execute_script("return document.querySelector('#equeue-slots').textContent")
+        assert NAME in text  # shown as text, not markup
+        assert browser.execute_script("return document.querySelectorAll('b').length") == 0
+        errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert errors == []
+    finally:
+        with contextlib.suppress(Exception):
+            browser.quit()
