@@ -52,6 +52,29 @@ def one_crossing(
     return data
 
 
+class KeepChunks:
+    """An engine's chunk consumer that keeps every chunk, for figures recomputed from the raw rows."""
+
+    def __init__(self) -> None:
+        self.chunks: list[Any] = []
+
+    def add(self, chunk: Any) -> None:
+        self.chunks.append(chunk)
+
+    def finish(self, pools: Any) -> list[Any]:
+        return self.chunks
+
+
+def chunk_table(chunks: list[Any], name: str, columns: tuple[str, ...]) -> Any:
+    """One kind of rows (``bookings``, ``slots``, ``area``...) of every chunk, as a DataFrame."""
+    import numpy as np
+    import pandas as pd
+
+    parts = [getattr(ch, name) for ch in chunks if getattr(ch, name) is not None]
+    rows = np.concatenate(parts) if parts else np.empty((0, len(columns)))
+    return pd.DataFrame(rows, columns=list(columns))
+
+
 def run_dict(data: dict[str, Any], **kw: Any) -> sim.RunResult:
     return sim.run(sim.scenario_from_dict(copy.deepcopy(data)), **kw)
 

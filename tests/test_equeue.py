@@ -25,25 +25,12 @@ from sim.engine.recorder import AREA_COLUMNS, BOOKING_COLUMNS, SLOT_COLUMNS, Rec
 from sim.model.compile import compile_model
 from sim.policies.equeue import BY_HOLDER, BY_OTHER, UNUSED
 from sim.policies.slots import BOOKED
-from tests.conftest import one_crossing
+from tests.conftest import KeepChunks, chunk_table, one_crossing
 
 FLAT = [1.0] * 24
 
 
 # -- running the engine and reading its rows -------------------------------------------------------
-class _Keep:
-    """A consumer that keeps every chunk."""
-
-    def __init__(self) -> None:
-        self.chunks: list[Any] = []
-
-    def add(self, chunk: Any) -> None:
-        self.chunks.append(chunk)
-
-    def finish(self, pools: Any) -> list[Any]:
-        return self.chunks
-
-
 @dataclass
 class Run:
     engine: Engine
@@ -55,16 +42,10 @@ class Run:
     visits: pd.DataFrame
 
 
-def _table(chunks: list[Any], name: str, columns: tuple[str, ...]) -> pd.DataFrame:
-    parts = [getattr(ch, name) for ch in chunks if getattr(ch, name) is not None]
-    rows = np.concatenate(parts) if parts else np.empty((0, len(columns)))
-    return pd.DataFrame(rows, columns=list(columns))
-
-
 def simulate(data: dict[str, Any] | None = None, replication: int = 0, model: Any = None, piece: Any = None) -> Run:
     if model is None:
         model = compile_model(sim.scenario_from_dict(copy.deepcopy(data)))
-    keep = _Keep()
+    keep = KeepChunks()
     engine = Engine(model, replication, Recorder(replication, [keep]), piece=piece)
     chunks = engine.run()[0]
     cat = np.concatenate
@@ -91,9 +72,9 @@ def simulate(data: dict[str, Any] | None = None, replication: int = 0, model: An
     return Run(
         engine,
         model,
-        _table(chunks, "bookings", BOOKING_COLUMNS),
-        _table(chunks, "slots", SLOT_COLUMNS),
-        _table(chunks, "area", AREA_COLUMNS),
+        chunk_table(chunks, "bookings", BOOKING_COLUMNS),
+        chunk_table(chunks, "slots", SLOT_COLUMNS),
+        chunk_table(chunks, "area", AREA_COLUMNS),
         travellers,
         visits,
     )

@@ -28,7 +28,7 @@ from sim.outputs.equeue_sections import comparison_equeue_section, run_equeue_se
 from sim.outputs.html import Html, el
 from sim.outputs.network_sections import Embed
 from sim.outputs.results import RunFolder
-from tests.conftest import one_crossing, run_dict
+from tests.conftest import KeepChunks, chunk_table, one_crossing, run_dict
 
 NAME = "<b>Bold</b> & co"
 """A crossing's display name: free text, shown escaped in the report."""
@@ -68,35 +68,19 @@ RICH = {
 """Every part of the time non-zero: lead, early and late arrivals, a small area, walk-ins, a call-up."""
 
 
-class Collect:
-    """Keeps every chunk of a run, for figures recomputed from the raw rows."""
-
-    def __init__(self) -> None:
-        self.chunks: list[Any] = []
-
-    def add(self, chunk: Any) -> None:
-        self.chunks.append(chunk)
-
-    def finish(self, pools: Any) -> list[Any]:
-        return self.chunks
-
-
 def raw_run(data: dict[str, Any], replication: int = 0) -> tuple[Any, pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
     """The model, the booking, slot and area rows of one replication, and the consumer's totals of the same run."""
     model = compile_model(sim.scenario_from_dict(copy.deepcopy(data)))
-    keep = Collect()
+    keep = KeepChunks()
     stats = EQueueStats(model)
     results = Engine(model, replication, Recorder(replication, [keep, stats])).run()
     chunks = results[0]
 
-    def frame(name: str, columns: tuple[str, ...]) -> pd.DataFrame:
-        return pd.DataFrame(np.concatenate([getattr(c, name) for c in chunks]), columns=list(columns))
-
     return (
         model,
-        frame("bookings", BOOKING_COLUMNS),
-        frame("slots", SLOT_COLUMNS),
-        frame("area", AREA_COLUMNS),
+        chunk_table(chunks, "bookings", BOOKING_COLUMNS),
+        chunk_table(chunks, "slots", SLOT_COLUMNS),
+        chunk_table(chunks, "area", AREA_COLUMNS),
         results[1],
     )
 

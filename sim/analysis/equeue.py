@@ -50,7 +50,7 @@ COMPONENTS = ("virtual", "road", "area", "call_up", "physical", "service", "wait
 """The parts of a finished traveller's time (``wait`` is their sum without ``service``)."""
 COUNTS = ("booked", "finished", "inside_at_end", "booked_beyond", "reached", "late", "lost", "refused")
 PRIORITY_COUNTS = ("priority_served", "reserved_slots")
-"""Per row: travellers called into a slot reserved for their class; slots of the class offered."""
+"""Per row: travellers served on a booking of a slot reserved for their class; slots of the class offered."""
 SLOT_COUNTS = ("offered", "used_by_holder", "used_by_others", "unused", "never_booked", "booked", "no_show", "vacated")
 """Per e-queue: slots in the window, who used them (``used``), and their state in the book."""
 AREA_FIELDS = ("area_mean", "area_max", "road_mean", "road_max")

@@ -11,7 +11,7 @@ tables use). Counts are per replication, like ``daily.csv``'s.
   (``<part>_mean_min``, ``<part>_p95_min`` for virtual, road, area, call_up, physical,
   service and their sum without service, wait), ``late_share``, ``lost_share`` and
   ``refused_share`` (of those that reached the border); for a priority class
-  ``priority_served`` (called into a slot reserved for it), ``reserved_slots`` (the class's
+  ``priority_served`` (served on a booking of a slot reserved for it), ``reserved_slots`` (the class's
   slots in the window) and ``quota_slots`` (floor(quota x the day's slots), summed over the
   days the window touches): served <= reserved <= quota.
 - ``equeue_slots.csv``: one row per e-queue: slots ``offered`` in the window, used by their

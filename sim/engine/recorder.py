@@ -95,10 +95,11 @@ BOOKING_COLUMNS = (
 """An e-queue traveller's row: its traveller, e-queue (index into the model's), priority class
 (0 regular), whether it came without a booking, when it booked and the time it wanted, its
 slot's time, when it reached the border, entered the waiting area (NaN: never, called on
-arrival or from the road), was called and reached the post, when it left its last control (NaN: still inside)
-and its service; whether it came after its slot, lost the slot by coming too late, was turned
-away (walk-in rule ``refused``), was served in a slot reserved for its class, and whether the
-time it wanted was after the run (it never arrived)."""
+arrival or from the road), was called and reached the post, when it left its last control
+(NaN: still inside) and its service; whether it came after its slot, lost the slot by coming
+too late, was turned away (walk-in rule ``refused``), held a booking of a slot reserved for its
+class (served then, or earlier when an unused slot pulled it forward), and whether the time it
+wanted was after the run (it never arrived)."""
 
 SLOT_COLUMNS = ("equeue", "time", "cls", "state", "used")
 """A slot at its time: its e-queue, start, class (0 regular), state in the book (0 free,

@@ -54,8 +54,8 @@ TIME_NOTE = (
     "window opened). Waiting area: until called. Call-up: from the call to the post. Physical "
     "queue: at the posts, waiting before and between controls; controls: the controls themselves. "
     "Total wait: all but the controls, the wait the other tables show. Late, lost and refused: "
-    "shares of the travellers who reached the border. Priority served: travellers called into a "
-    "slot reserved for their class, against the reserved slots in the window and the quota "
+    "shares of the travellers who reached the border. Priority served: travellers served on a "
+    "booking of a slot reserved for their class, against the reserved slots in the window and the quota "
     "(a share of each day's slots, rounded down). equeue.csv has every figure and its 95th percentile."
 )
 SLOT_NOTE = (
