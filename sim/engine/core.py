@@ -128,8 +128,13 @@ class Engine:
         self.alive: dict[int, Traveller] = {}
         self.max_in_system = model.max_in_system
         self.route = self.route_policy.route
-        # the default admits everyone: skip the call
-        self.admit = None if type(self.admission) is AdmitAll else self.admission.admit
+        # the default admits everyone: skip the call; an admission that says which sources it
+        # may hold (``holds``) is asked only about their travellers
+        self.admits: list[Any] | None = None
+        if type(self.admission) is not AdmitAll:
+            holds = getattr(self.admission, "holds", None)
+            admit = self.admission.admit
+            self.admits = [admit if holds is None or holds(s.index) else None for s in model.sources]
         self.arrived = 0
         self.released = 0
 
@@ -150,7 +155,8 @@ class Engine:
         else:
             event.schedule_next()
         self.enter(tr, now)
-        if self.admit is None or self.admit(tr, now):
+        admits = self.admits
+        if admits is None or (admit := admits[source.index]) is None or admit(tr, now):
             # advance(), inlined
             tr.pos = 0
             route = tr.route

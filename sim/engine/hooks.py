@@ -83,9 +83,11 @@ class Admission(Protocol):
     def admit(self, traveller: Traveller, now: float) -> bool:
         """True: it goes on now. False: the admission holds it and later calls ``release(traveller, time)``.
 
-        An admission may also have ``finished(traveller, now)``, called when a traveller it held
-        leaves its last control, and ``close(horizon)``, called at the end before those still
-        inside are logged (it may take out of ``engine.alive`` travellers that never arrived).
+        An admission may also have ``holds(source) -> bool``, saying whether it may hold the
+        travellers of a source (the engine then asks only about those);
+        ``finished(traveller, now)``, called when a traveller it held leaves its last control;
+        and ``close(horizon)``, called at the end before those still inside are logged (it may
+        take out of ``engine.alive`` travellers that never arrived).
         """
 
 

@@ -83,15 +83,14 @@ def hourly_counts(rates: np.ndarray) -> np.ndarray:
 
 def lay_out(counts: np.ndarray, together: int) -> np.ndarray:
     """Start times of ``counts[h]`` slots in each hour h, ``together`` at a time, evenly spaced."""
-    out: list[float] = []
-    for h, n in enumerate(counts.tolist()):
-        if n <= 0:
-            continue
-        groups = math.ceil(n / together)
-        step = 60.0 / groups
-        for j in range(groups):
-            out.extend([h * 60.0 + j * step] * min(together, n - j * together))
-    return np.asarray(out, dtype=float)
+    counts = np.asarray(counts, dtype=np.int64)
+    groups = -(-counts // together)  # ceil: start times in each hour
+    hour = np.repeat(np.arange(len(counts)), groups)
+    first = np.repeat(np.cumsum(groups) - groups, groups)
+    j = np.arange(len(hour)) - first  # the group's place in its hour
+    starts = hour * 60.0 + j * (60.0 / groups[hour])
+    size = np.minimum(together, counts[hour] - j * together)
+    return np.repeat(starts, size)
 
 
 def reserve(times: np.ndarray, quotas: tuple[float, ...], interleave: str) -> np.ndarray:

@@ -102,7 +102,7 @@ class Luck:
         if self.row == BLOCK:
             u = self.rng.random((8, BLOCK))
             p = self.plan
-            self.cols = [
+            cols = [
                 u[0].tolist(),  # walk-in
                 u[1].tolist(),  # class
                 p.lead.quantile(u[2]).tolist(),
@@ -112,10 +112,11 @@ class Luck:
                 p.call_up.quantile(u[6]).tolist(),
                 u[7].tolist(),  # duplicate bookings (no-shows)
             ]
+            self.rows = list(zip(*cols, strict=True))
             self.row = 0
         r = self.row
         self.row += 1
-        return tuple(c[r] for c in self.cols)
+        return self.rows[r]
 
 
 def poisson_cdf(mean: float) -> list[float]:

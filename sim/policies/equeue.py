@@ -98,6 +98,11 @@ class EQueues:
     def bind(self, engine: Engine) -> None:
         self.engine = engine
         self.push = engine.push
+        self.horizon = self.model.horizon
+        self.tick_callbacks = [self._tick]
+        self.arrive_callbacks = [self._reach]
+        self.post_callbacks = [self._at_post]
+        self.window_callbacks = [self._window_opens]
         sink = engine.sink
         logs = (sink.booking_log(), sink.slot_log(), sink.area_log())
         wanted = set(engine.piece.sources)
@@ -116,9 +121,10 @@ class EQueues:
                 self.by_source[s] = q
                 self.luck[s] = Luck(plan, self.model.sources[s].key, self.seed, self.replication)
             self._start_clock(q)
-        self.arrive_callbacks = [self._reach]
-        self.post_callbacks = [self._at_post]
-        self.window_callbacks = [self._window_opens]
+
+    def holds(self, source: int) -> bool:
+        """Whether travellers of ``source`` may be held (the engine asks only about those)."""
+        return source in self.by_source
 
     # -- booking ------------------------------------------------------------------------------
     def admit(self, tr: Traveller, now: float) -> bool:
@@ -310,7 +316,7 @@ class EQueues:
         clock = _Timer()
         clock.tr = (q, first)
         clock.due = times[first]
-        clock.callbacks = [self._tick]
+        clock.callbacks = self.tick_callbacks
         self.push(clock.due, clock)
 
     def _tick(self, clock: _Timer) -> None:
@@ -319,7 +325,8 @@ class EQueues:
         now = clock.due
         q.ticked = now
         last = first
-        while last < len(times) and times[last] == now:
+        n = len(times)
+        while last < n and times[last] == now:
             last += 1
         unused = []
         for k in range(first, last):
@@ -335,14 +342,14 @@ class EQueues:
             else:
                 unused.append(k)
         for k in unused:
-            filler = self._filler(q, now)
+            filler = self._filler(q, now) if q.standby or q.early else None
             if filler is not None:
                 self._call(q, filler, now)
             self._slot_row(q, k, state[k], BY_OTHER if filler is not None else UNUSED)
-        if last < len(times) and times[last] < self.model.horizon:
+        if last < n and times[last] < self.horizon:
             clock.tr = (q, last)
             clock.due = times[last]
-            clock.callbacks = [self._tick]
+            clock.callbacks = self.tick_callbacks
             self.push(clock.due, clock)
 
     def _filler(self, q: _Queue, now: float) -> Traveller | None:
