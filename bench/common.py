@@ -99,6 +99,22 @@ class Task:
     finish: Callable[[Any], Any] | None = None
 
 
+def one_replication(scenario: Any, days: float) -> Task:
+    """The timed work of a whole-border variant: one replication of ``scenario``, records none.
+
+    What is handed back is the number of travellers simulated.
+    """
+    import sim
+
+    def work() -> Any:
+        return sim.run(scenario, replications=1, days=days, records="none")
+
+    def finish(result: Any) -> int:
+        return int(result.manifest["entities"])
+
+    return Task(work, finish)
+
+
 @dataclass(frozen=True)
 class Measurement:
     """The figures of one measurement in a fresh process (times in seconds, memory in KiB)."""
@@ -218,6 +234,48 @@ def _child(conn: Connection, setup: Callable[..., Task | Callable[[], Any]], arg
 
 class MeasurementFailed(RuntimeError):
     """The measured work raised, or its process died (for instance killed for lack of memory)."""
+
+
+def whole_border_arguments(doc: str | None) -> Any:
+    """The options every whole-border comparison takes: ``--days``, ``--repeats``, ``--plain``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--days", type=float, default=28.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--plain", type=int, default=200_000, help="customers of the plain SimPy yardstick")
+    return parser.parse_args()
+
+
+def alternate(
+    names: Sequence[str],
+    variant_task: Callable[..., Task],
+    plain_task: Callable[..., Task],
+    args: Any,
+    plain: str,
+) -> dict[str, list[Measurement]]:
+    """Each variant and the plain SimPy yardstick once per repeat, in fresh processes.
+
+    The order of the variants rotates every repeat, so that drift in the machine's speed
+    hits all alike; the sources are frozen first and the versions printed.
+    """
+    sources, _ = freeze_sources(Path(__file__).resolve().parents[1] / "sim")
+    print_versions(sources)
+    print(f"whole border, 1 replication of {args.days:g} days, records none; {args.repeats} repeats, fresh processes")
+    runs: dict[str, list[Measurement]] = {n: [] for n in [*names, plain]}
+    for r in range(args.repeats):
+        order = list(names[r % len(names) :]) + list(names[: r % len(names)])
+        for name in order:
+            runs[name].append(measure(variant_task, name, args.days))
+        runs[plain].append(measure(plain_task, args.plain, r))
+        print(f"  repeat {r + 1}: " + ", ".join(f"{n} {runs[n][-1].cpu_s:.1f} s" for n in names), flush=True)
+    return runs
+
+
+def per_cpu(m: Measurement) -> float:
+    """Travellers (or customers) per CPU-second of a measurement."""
+    value = m.value[0] if isinstance(m.value, tuple) else m.value
+    return value / m.cpu_s
 
 
 def measure(setup: Callable[..., Task | Callable[[], Any]], *args: Any) -> Measurement:

@@ -24,12 +24,20 @@ Run: ``python bench/equeue.py [--days 28] [--repeats 3]``.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
-from typing import Any
 
-from common import MIB, Measurement, Spread, Task, freeze_sources, measure, print_versions, table, warm_imports
+from common import (
+    MIB,
+    Spread,
+    Task,
+    alternate,
+    one_replication,
+    per_cpu,
+    table,
+    warm_imports,
+    whole_border_arguments,
+)
 
 ROOT = Path(__file__).resolve().parents[1] / "scenarios"
 VARIANTS: dict[str, str] = {
@@ -49,24 +57,13 @@ def variant_task(name: str, days: float) -> Task:
     warm_imports()
     scenario = sim.load_scenario(ROOT / VARIANTS[name])
 
-    def work() -> Any:
-        return sim.run(scenario, replications=1, days=days, records="none")
-
-    def finish(result: Any) -> int:
-        return int(result.manifest["entities"])
-
-    return Task(work, finish)
+    return one_replication(scenario, days)
 
 
 def plain_task(travellers: int, seed: int) -> Task:
     from tandem import plain_simpy_task
 
     return plain_simpy_task(travellers, seed)
-
-
-def per_cpu(m: Measurement) -> float:
-    value = m.value[0] if isinstance(m.value, tuple) else m.value
-    return value / m.cpu_s
 
 
 def slot_book_micro(bookings: int = 20_000, backlog: int = 10_000) -> tuple[float, float]:
@@ -90,22 +87,9 @@ def slot_book_micro(bookings: int = 20_000, backlog: int = 10_000) -> tuple[floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--days", type=float, default=28.0)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--plain", type=int, default=200_000, help="customers of the plain SimPy yardstick")
-    args = parser.parse_args()
-    sources, _ = freeze_sources(Path(__file__).resolve().parents[1] / "sim")
-    print_versions(sources)
-    print(f"whole border, 1 replication of {args.days:g} days, records none; {args.repeats} repeats, fresh processes")
+    args = whole_border_arguments(__doc__)
     names = list(VARIANTS)
-    runs: dict[str, list[Measurement]] = {n: [] for n in [*names, PLAIN]}
-    for r in range(args.repeats):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for name in order:
-            runs[name].append(measure(variant_task, name, args.days))
-        runs[PLAIN].append(measure(plain_task, args.plain, r))
-        print(f"  repeat {r + 1}: " + ", ".join(f"{n} {runs[n][-1].cpu_s:.1f} s" for n in names), flush=True)
+    runs = alternate(names, variant_task, plain_task, args, PLAIN)
     rows = []
     for name in names:
         ms = runs[name]

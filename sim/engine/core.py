@@ -95,8 +95,7 @@ class Engine:
 
             admission = EQueues(model, self.seed, replication)
         self.admission = admission or AdmitAll()
-        if hasattr(self.admission, "finished"):
-            self.finish = self._finish_held  # type: ignore[method-assign]  # before the pools take it
+        self.finished = getattr(self.admission, "finished", None)  # its record of a traveller it held
         if capacity is None:
             capacity = WeatherClosures(model, self.seed, replication) if model.weather else ScheduledCapacity()
         self.capacity = capacity
@@ -199,14 +198,10 @@ class Engine:
         self.released_log.append((tr.tid, tr.source, tr.persons, tr.arrival, now, tr.service))
         if tr.trip is not None:
             self.trips.finish(tr, now)  # type: ignore[union-attr]
+        if tr.booking is not None:
+            self.finished(tr, now)  # type: ignore[misc]
         self.released += 1
         del self.alive[tr.tid]
-
-    def _finish_held(self, tr: Traveller, now: float) -> None:
-        """``finish``, and the admission's record of a traveller it held (an e-queue's)."""
-        Engine.finish(self, tr, now)
-        if tr.booking is not None:
-            self.admission.finished(tr, now)  # type: ignore[attr-defined]
 
     # -- time-driven events -------------------------------------------------------------------
     def _capacity_changes(self) -> None:
