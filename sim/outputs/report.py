@@ -31,7 +31,6 @@ from sim.outputs.html import Html, data_table, el, figure, fmt, join, page
 from sim.outputs.network_sections import Embed, comparison_section, run_section
 from sim.outputs.overload_sections import comparison_verdicts, run_overload_section, verdict_box
 from sim.outputs.results import (
-    COMPARISON_COLUMNS,
     COMPARISON_MANIFEST,
     ReportError,
     RunFolder,
@@ -49,6 +48,7 @@ from sim.outputs.sections import (
     what_was_run,
     why_nothing_completed,
 )
+from sim.outputs.table_columns import COMPARISON_COLUMNS
 
 __all__ = ["ReportError", "RunFolder", "build_report", "comparison_report", "run_report"]
 

@@ -1,5 +1,7 @@
 """The scenario: validated data describing a border, its traffic and its control regime.
 
+The controls and regimes it is made of are in ``sim.scenario.control``.
+
 Everything a model run needs is here and nothing else: the model reads a ``Scenario`` and
 trusts it, so every check happens once, at the edge (see ``sim.scenario.loader``).
 """
@@ -14,15 +16,19 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from sim.scenario.booking import EQueue
 from sim.scenario.calendar import Calendar, Episode
+from sim.scenario.control import (
+    BUILTIN_REGIMES,
+    ControlStage,
+    Regime,
+    RegimeChoice,
+)
 from sim.scenario.distributions import Constant, Distribution, NonNegDuration, PosDuration, Weight
 from sim.scenario.network import Corridor, Diversion, RouteChoice
-from sim.scenario.schema_base import Identifier, Share, Strict
+from sim.scenario.schema_base import Category, Identifier, SideName, Strict
 from sim.scenario.units import parse_clock
 from sim.scenario.weather import NavigationSeason, Surface, Weather
 
-Category = Literal["multilateral", "bilateral", "simplified"]
 Mode = Literal["road", "rail", "river"]
-SideName = Literal["a", "b"]
 Direction = Literal["a_to_b", "b_to_a"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
@@ -89,115 +95,6 @@ class Flow(Strict):
             if big:
                 raise ValueError(f"must be at most {MAX_OCCUPANCY:,} persons (wagons) per vehicle")
         return value
-
-
-class Secondary(Strict):
-    """A share of travellers sent aside for a longer inspection after the stage."""
-
-    share: Share
-    time: Distribution
-
-
-class StageTimes(Strict):
-    """Per-flow overrides of a control stage's times and shares."""
-
-    per_vehicle: Distribution | None = None
-    per_person: Distribution | None = None
-    select: Share | None = None
-    secondary: Secondary | None = None
-
-
-class SideStageTimes(StageTimes):
-    """One country's variant of a stage, with its own per-flow overrides."""
-
-    flows: dict[Identifier, StageTimes] = Field(default_factory=dict)
-
-
-class ControlStage(Strict):
-    """One control (border, customs, sanitary...): service time = per vehicle + per person.
-
-    Values resolve from the most specific: ``sides.<side>.flows.<flow>``, then
-    ``sides.<side>``, then ``flows.<flow>``, then the stage itself; so one country's customs
-    can check a share of trucks while the other's checks none.
-    """
-
-    description: str = ""
-    per_vehicle: Distribution = Field(default_factory=lambda: Constant(value=0))
-    per_person: Distribution = Field(default_factory=lambda: Constant(value=0))
-    select: Share = Field(default=1.0, description="Share of travellers checked (risk-based selection).")
-    secondary: Secondary | None = None
-    flows: dict[Identifier, StageTimes] = Field(default_factory=dict)
-    sides: dict[SideName, SideStageTimes] = Field(default_factory=dict)
-
-    def for_flow(self, flow: str, side: str | None = None) -> tuple[Any, Any, float, Secondary | None]:
-        """Return (per_vehicle, per_person, select, secondary) as they apply to ``flow`` at ``side``."""
-        layers: list[StageTimes] = []
-        side_def = self.sides.get(side) if side is not None else None
-        if side_def is not None:
-            if flow in side_def.flows:
-                layers.append(side_def.flows[flow])
-            layers.append(side_def)
-        if flow in self.flows:
-            layers.append(self.flows[flow])
-        values = []
-        for field in ("per_vehicle", "per_person", "select", "secondary"):
-            value = getattr(self, field)
-            for layer in layers:
-                if getattr(layer, field) is not None:
-                    value = getattr(layer, field)
-                    break
-            values.append(value)
-        return values[0], values[1], values[2], values[3]
-
-
-class StageList(Strict):
-    """Which stages run where.
-
-    ``joint`` stages are done once, by both countries together, at the post named by
-    ``joint_at``, with that side's servers.
-    """
-
-    exit: list[Identifier] = Field(default_factory=list)
-    entry: list[Identifier] = Field(default_factory=list)
-    joint: list[Identifier] = Field(default_factory=list)
-    joint_at: Literal["exit", "entry"] = "entry"
-
-
-class Regime(StageList):
-    """A control regime: the stage lists, with optional per-flow variants."""
-
-    description: str = ""
-    flows: dict[Identifier, StageList] = Field(default_factory=dict)
-
-    def for_flow(self, flow: str) -> StageList:
-        return self.flows.get(flow, self)
-
-
-BUILTIN_REGIMES: dict[str, Regime] = {
-    "double_control": Regime(
-        description="Before the customs union: exit border control and customs, then entry border "
-        "control and customs, each side with its own queues.",
-        exit=["border_control", "customs"],
-        entry=["border_control", "customs"],
-    ),
-    "customs_union": Regime(
-        description="Internal border of a customs union: no customs, border control on both sides.",
-        exit=["border_control"],
-        entry=["border_control"],
-    ),
-    "joint_control": Regime(
-        description="Border control done once, by both countries together (one-stop post).",
-        joint=["border_control"],
-    ),
-}
-
-
-class RegimeChoice(Strict):
-    """Which regime each crossing runs: by category, overridden per crossing."""
-
-    default: Identifier = "customs_union"
-    by_category: dict[Category, Identifier] = Field(default_factory=dict)
-    by_crossing: dict[str, Identifier] = Field(default_factory=dict)
 
 
 class Side(Strict):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=120)]
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Category = Literal["multilateral", "bilateral", "simplified"]
+SideName = Literal["a", "b"]
 
 
 class Strict(BaseModel):
