@@ -15,7 +15,14 @@ import pandas as pd
 from sim.analysis.intervals import t_interval, t_quantile
 from sim.analysis.kpis import KEYS
 
-METRICS = ("throughput_per_day", "wait_mean_min", "wait_p95_min", "time_in_system_mean_min", "persons_per_day")
+METRICS = (
+    "throughput_per_day",
+    "wait_mean_min",
+    "wait_p95_min",
+    "time_in_system_mean_min",
+    "persons_per_day",
+    "wagons_per_day",
+)
 
 COMPARISON_COLUMNS = [
     "scenario",

@@ -27,6 +27,7 @@ KPIS = (
     "in_system_at_end",
     "throughput_per_day",
     "persons_per_day",
+    "wagons_per_day",
     "wait_mean_min",
     "wait_p50_min",
     "wait_p90_min",
@@ -99,7 +100,13 @@ def replication_kpis(model: Model, totals: TravellerTotals, replication: int) ->
     table["arrivals"] = arrivals
     table["completed"] = completed
     table["throughput_per_day"] = rolled(totals.released) / days
-    table["persons_per_day"] = rolled(totals.released_persons) / days
+    # occupants of freight trains are wagons: counted apart, never as persons; a row with no
+    # flow of a kind has no figure of that kind (NaN), not a count of 0
+    wagons = np.asarray([g[2] in model.wagon_flows for g in model.groups], dtype=bool)
+    for column, mask in (("persons_per_day", ~wagons), ("wagons_per_day", wagons)):
+        present = rolled(mask.astype(np.int64)) > 0
+        counted = rolled(np.where(mask, totals.released_persons, 0))
+        table[column] = np.where(present, counted / days, np.nan)
     table["in_system_at_end"] = arrivals - completed
     table["wait_mean_min"] = waits["mean"]
     for name in QUANTILES:
@@ -133,6 +140,7 @@ def summarize(reps: pd.DataFrame, pooled: pd.DataFrame, scenario_name: str) -> p
             "throughput_per_day": g["throughput_per_day"].mean(),
             "throughput_per_day_ci95": g["throughput_per_day"].agg(ci95_halfwidth),
             "persons_per_day": g["persons_per_day"].mean(),
+            "wagons_per_day": g["wagons_per_day"].mean(),
             "wait_mean_min": g["wait_mean_min"].mean(),
             "wait_mean_min_ci95": g["wait_mean_min"].agg(ci95_halfwidth),
         }
@@ -163,6 +171,7 @@ SUMMARY_COLUMNS = [
     "throughput_per_day",
     "throughput_per_day_ci95",
     "persons_per_day",
+    "wagons_per_day",
     "wait_mean_min",
     "wait_mean_min_ci95",
     "wait_p50_min",

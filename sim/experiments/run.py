@@ -227,6 +227,8 @@ def summarise(
         "files": list(scenario.resolved_from),
         "assumptions": list(scenario.assumptions),
         "sources": list(scenario.sources),
+        "countries": {"a": scenario.countries.a, "b": scenario.countries.b},
+        "flows": {name: {"unit": f.unit, "occupants": f.occupants} for name, f in scenario.flows.items()},
     }
     corridors = network = None
     if model.corridors:

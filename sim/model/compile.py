@@ -128,6 +128,8 @@ class Model:
     weather: tuple[WeatherProcess, ...] = field(default=())
     start_date: datetime.date | None = None
     equeues: tuple[EQueuePlan, ...] = field(default=())
+    wagon_flows: frozenset[str] = field(default=frozenset())
+    """Flows whose occupancy counts wagons, not persons: their occupants are never counted as persons."""
 
     @property
     def expected_arrivals(self) -> float:
@@ -359,6 +361,7 @@ def compile_model(scenario: Scenario) -> Model:
         corridors=corridors,
         weather=compile_weather(scenario),
         start_date=scenario.start_date,
+        wagon_flows=frozenset(name for name, f in scenario.flows.items() if f.occupants == "wagons"),
         choice=ChoicePlan(
             scenario.route_choice.rule,
             scenario.route_choice.information,

@@ -87,6 +87,9 @@ def _decode(path: Path, data: bytes) -> str:
         raise ReportError(f"{path}: not UTF-8 text (binary data where the results have text)") from None
 
 
+UNITS = ("vehicle", "person", "train", "vessel")
+"""What one traveller of a flow may be (the scenario's ``flows.<name>.unit``)."""
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _VERSIONS = ("bordersim", "python", "simpy", "numpy", "pandas")
 
@@ -108,6 +111,18 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "seconds": (lambda v: _number(v) and v >= 0, "a number of seconds, 0 or more"),
     "minutes": (lambda v: _number(v) and 0 <= v <= MAX_DURATION, f"a number of minutes from 0 to {MAX_DURATION:g}"),
     "horizon": (lambda v: _number(v) and 0 < v <= MAX_DURATION, f"a number of minutes above 0, up to {MAX_DURATION:g}"),
+    "countries": (
+        lambda v: isinstance(v, dict) and set(v) == {"a", "b"} and all(isinstance(x, str) for x in v.values()),
+        "an object with the names of countries a and b",
+    ),
+    "flows": (
+        lambda v: isinstance(v, dict)
+        and all(
+            isinstance(f, dict) and f.get("unit") in UNITS and f.get("occupants") in ("persons", "wagons")
+            for f in v.values()
+        ),
+        f"an object giving each flow's unit ({', '.join(UNITS)}) and occupants (persons or wagons)",
+    ),
     "versions": (
         lambda v: isinstance(v, dict) and all(isinstance(v.get(k), str) for k in _VERSIONS),
         f"an object with the versions of {', '.join(_VERSIONS)}",
@@ -131,6 +146,8 @@ RUN_MANIFEST: dict[str, tuple[str, bool]] = {
     "files": ("texts", False),
     "assumptions": ("texts", False),
     "sources": ("texts", False),
+    "countries": ("countries", False),
+    "flows": ("flows", False),
 }
 """The manifest keys a run's report uses: (kind, required)."""
 
@@ -247,6 +264,23 @@ class RunFolder:
     def name(self) -> str:
         return str(self.manifest["scenario"])
 
+    @property
+    def countries(self) -> tuple[str, str]:
+        """The names of sides a and b (``A`` and ``B`` for a folder that predates them)."""
+        c = self.manifest.get("countries") or {"a": "A", "b": "B"}
+        return str(c["a"]), str(c["b"])
+
+    @property
+    def units(self) -> dict[str, str]:
+        """Each flow's unit (vehicle, person, train, vessel), so that no table adds different units.
+
+        A folder that predates the manifest's ``flows`` gets units guessed from the flow names.
+        """
+        flows = self.manifest.get("flows")
+        if flows:
+            return {name: str(f["unit"]) for name, f in flows.items()}
+        return {str(f): guess_unit(str(f)) for f in self.summary["flow"].unique() if f != "ALL"}
+
     @classmethod
     def read(cls, path: Path) -> RunFolder:
         """Read and check a run's files; any problem is a ``ReportError`` naming the file."""
@@ -270,6 +304,15 @@ class RunFolder:
             equeue_slots=read_optional_csv(path / "equeue_slots.csv", EQUEUE_SLOTS_COLUMNS),
             equeue_area=read_optional_csv(path / "equeue_area.csv", EQUEUE_AREA_COLUMNS),
         )
+
+
+def guess_unit(flow: str) -> str:
+    """A unit from a flow's name, for folders written before flows carried their unit."""
+    name = flow.lower()
+    for word, unit in (("pedestrian", "person"), ("walk", "person"), ("train", "train"), ("vessel", "vessel")):
+        if word in name:
+            return unit
+    return "vehicle"
 
 
 def is_comparison(path: Path) -> bool:

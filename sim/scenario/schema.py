@@ -29,6 +29,10 @@ from sim.scenario.units import parse_clock
 from sim.scenario.weather import NavigationSeason, Surface, Weather
 
 Mode = Literal["road", "rail", "river"]
+Unit = Literal["vehicle", "person", "train", "vessel"]
+"""What one traveller of a flow is: counts of different units are never added together."""
+Occupants = Literal["persons", "wagons"]
+"""What a flow's occupancy counts: the persons aboard, or (freight trains) the wagons."""
 Direction = Literal["a_to_b", "b_to_a"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
@@ -76,6 +80,14 @@ class Flow(Strict):
     )
     categories: list[Category] | None = Field(
         default=None, description="Crossing categories this flow may use; all when omitted."
+    )
+    unit: Unit = Field(
+        default="vehicle",
+        description="What one traveller is (vehicle, person, train, vessel), so that reports never add "
+        "trains to pedestrians.",
+    )
+    occupants: Occupants = Field(
+        default="persons", description="What the occupancy counts: persons aboard, or wagons of a freight train."
     )
 
     @field_validator("occupancy", mode="before")
