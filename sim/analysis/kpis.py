@@ -1,7 +1,8 @@
 """From running totals to tables: KPIs per replication, then means with 95% intervals over them.
 
 Every table has a row per crossing x direction x flow and total rows (``ALL``): per
-crossing (both directions, all flows), per flow, and overall. The totals come from the
+crossing (both directions, all flows), per flow, overall, and the whole border per direction
+(per flow and all flows). The totals come from the
 same group codes (``groups_table``), never from copies of a traveller table.
 See ``sim.analysis.running`` for what is counted and over which window.
 """
@@ -41,13 +42,22 @@ KPIS = (
 def groups_table(model: Model) -> tuple[pd.DataFrame, list[np.ndarray]]:
     """Every row of the KPI tables, and for each total level the row of each group code.
 
-    Rows: the groups sorted, then per crossing, per flow, and overall. ``levels[k][g]`` is
+    Rows: the groups sorted, then per crossing, per flow, overall, and the whole border per
+    direction (per flow, then all flows): the question "what do trucks going from A to B wait"
+    is asked of the whole border. ``levels[k][g]`` is
     the row that group ``g`` counts in at level k (0: its own row).
     """
     base = list(model.groups)
     rows = list(base)
     levels = [np.arange(len(base), dtype=np.int64)]
-    for make in (lambda c, d, f: (c, ALL, ALL), lambda c, d, f: (ALL, ALL, f), lambda c, d, f: (ALL, ALL, ALL)):
+    # the border-wide rows per direction come last, so that every older row keeps its place
+    for make in (
+        lambda c, d, f: (c, ALL, ALL),
+        lambda c, d, f: (ALL, ALL, f),
+        lambda c, d, f: (ALL, ALL, ALL),
+        lambda c, d, f: (ALL, d, f),
+        lambda c, d, f: (ALL, d, ALL),
+    ):
         where: dict[tuple[str, str, str], int] = {}
         codes = []
         for g in base:

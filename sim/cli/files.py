@@ -51,10 +51,12 @@ def schema(out: Path | None) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(1, 512), default=1, show_default=True, help="Worker processes.")
 def report_cmd(folder: Path, jobs: int) -> None:
     """Rebuild the charts and report.html of a results folder from its files."""
+    from sim.cli.progress import phase
     from sim.outputs.report import ReportError, build_report
 
     try:
-        out = build_report(folder, jobs)
+        with phase("charts and report", False) as tick:
+            out = build_report(folder, jobs, tick)
     except ReportError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(EXIT_BAD_INPUT)

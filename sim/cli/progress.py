@@ -1,7 +1,9 @@
-"""What a command says while it works: a line on stderr as each phase begins, and a progress bar.
+"""What a command says while it works: a line on stderr as each phase begins, and its progress.
 
 The phase lines ("simulating ...", "writing results to ...", "drawing charts and report")
-let a program watching the command know what it is doing; the bar is drawn on a terminal only.
+let a program watching the command know what it is doing. Each long phase (replications,
+tables, charts) then shows its progress: a bar on a terminal, and elsewhere (a log file, a
+CI job) plain lines at every tenth of the way, so that a long run is never silent.
 """
 
 from __future__ import annotations
@@ -16,8 +18,55 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 err_console = Console(stderr=True)
 
 
+class Phase:
+    """Progress of one phase, called as ``phase(done, total, what)``: a bar on a terminal, lines elsewhere.
+
+    Lines go out at each tenth of the way (and at the end), so a phase of thousands of steps
+    writes about ten; ``what`` names the step just done (a scenario, a chart).
+    """
+
+    def __init__(self, label: str, quiet: bool, bar: Progress | None = None) -> None:
+        self.label, self.quiet, self.bar = label, quiet, bar
+        self.task = bar.add_task(label, total=None) if bar is not None else None
+        self.said = -1
+
+    def __call__(self, done: int, total: int, what: str = "") -> None:
+        if self.quiet:
+            return
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, completed=done, total=total, description=f"{self.label} {what}".strip())
+            return
+        tenth = (10 * done) // max(total, 1)
+        if tenth > self.said or done == total:
+            if done == total and self.said == 10:
+                return
+            self.said = 10 if done >= total else tenth
+            tail = f" ({what})" if what else ""
+            err_console.print(
+                f"  {self.label}: {done} of {total}{tail}", markup=False, highlight=False, emoji=False, soft_wrap=True
+            )
+
+
+class phase:  # noqa: N801 - used as a context manager, like open()
+    """``with phase("replications", quiet) as tick:``: a ``Phase`` whose bar is closed on leaving."""
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        self.label, self.quiet = label, quiet
+        self.bar: Progress | None = None
+
+    def __enter__(self) -> Phase:
+        if not self.quiet and err_console.is_terminal:
+            self.bar = progress_bar(False)
+            self.bar.__enter__()
+        return Phase(self.label, self.quiet, self.bar)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
 def progress_bar(quiet: bool) -> Progress:
-    """A progress bar on a terminal (elsewhere the phase lines say enough)."""
+    """A progress bar on a terminal (elsewhere ``Phase`` prints lines)."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

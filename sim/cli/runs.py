@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from sim.cli.folders import reserve_folder
-from sim.cli.progress import announcer, plural, progress_bar, where_run
+from sim.cli.progress import announcer, phase, plural, where_run
 
 
 def run_options(default_out: str, min_replications: int = 1):
@@ -131,15 +131,14 @@ def run_cmd(
         say(f"simulating {plural(total, 'replication')} of {scenario.name} {where}")
     else:
         say(f"simulating {min_replications} to {top} replications of {scenario.name} {where}, until precise enough")
-    with progress_bar(quiet) as progress:
-        task = progress.add_task(f"{scenario.name}: replications", total=total)
+    with phase("replications", quiet) as tick:
         result = sim.run(
             scenario,
             replications=replications,
             seed=seed,
             days=days,
             jobs=jobs,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            progress=lambda done, total: tick(done, total, scenario.name),
             backend=backend,
             scheduler=scheduler,
             precision=None if precision is None else Precision(precision, precision_kpi, min_replications, top),
@@ -147,10 +146,12 @@ def run_cmd(
             pieces=pieces,
         )
     say(f"writing results to {folder}")
-    result.write(target, report=False)
+    with phase("files", quiet) as tick:
+        result.write(target, report=False, progress=tick)
     if not no_report:
         say("drawing charts and report")
-        result.draw_report(folder)
+        with phase("charts and report", quiet) as tick:
+            result.draw_report(folder, progress=tick)
     m = result.manifest
     _warn_overloads(result)
     if "precision" in m:
@@ -163,7 +164,8 @@ def run_cmd(
         )
     click.echo(
         f"{m['scenario']}: {m['replications']} replications of {m['horizon_min'] / 1440:g} days, "
-        f"{m['entities']:,} travellers in {m['wall_time_s']:.1f} s -> {folder}/"
+        f"{m['entities']:,} travellers; wall time {m['wall_time_s']:.1f} s (simulation, as the report says) "
+        f"-> {folder}/"
     )
 
 
@@ -238,13 +240,12 @@ def compare_cmd(
         f"simulating {len(scenarios)} scenarios x {plural(reps, 'replication')} "
         f"{where_run(jobs, backend, scheduler, reps * len(scenarios))}"
     )
-    with progress_bar(quiet) as progress:
-        task = progress.add_task("replications", total=reps * len(scenarios))
+    with phase("replications", quiet) as bar:
         finished: dict[str, int] = {}
 
         def tick(name: str, done: int, _total: int) -> None:
             finished[name] = done
-            progress.update(task, completed=sum(finished.values()), description=name)
+            bar(sum(finished.values()), reps * len(scenarios), name)
 
         result = compare(
             scenarios[0],
@@ -260,38 +261,36 @@ def compare_cmd(
             pieces=pieces,
         )
     say(f"writing results to {folder}")
-    result.write(target, report=False)
+    with phase("files", quiet) as bar:
+        result.write(target, report=False, progress=bar)
     if not no_report:
         say("drawing charts and report")
-        result.draw_report(folder)
+        with phase("charts and report", quiet) as bar:
+            result.draw_report(folder, progress=bar)
     for r in result.runs:
         _warn_overloads(r)
     _print_comparison(result)
     m = result.manifest
     click.echo(
-        f"{len(scenarios)} scenarios x {m['replications']} replications in {m['wall_time_s']:.1f} s -> {folder}/"
+        f"{len(scenarios)} scenarios x {m['replications']} replications; wall time {m['wall_time_s']:.1f} s "
+        f"(simulation, as the report says) -> {folder}/"
     )
 
 
 def _print_comparison(result) -> None:  # noqa: ANN001 - ComparisonResult, imported late
-    """The border-wide headline: each scenario against the baseline, per flow."""
+    """The border-wide headline: each scenario against the baseline, per flow, grouped by unit."""
     from rich.table import Table
 
+    from sim.outputs.sections import comparison_headline
+
     t = result.comparison
-    t = t[(t["crossing"] == "ALL") & (t["direction"] == "ALL") & (t["metric"] == "time_in_system_mean_min")]
-    table = Table(title=f"Border-wide mean time in system (min): each scenario against {result.manifest['baseline']}")
-    for col in ("scenario", "flow", "baseline", "scenario", "difference", "95% CI (paired)", "overloaded"):
-        table.add_column(col, justify="left" if col in ("scenario", "flow", "overloaded") else "right")
-    for row in t.itertuples():
-        table.add_row(
-            row.scenario,
-            row.flow,
-            f"{row.baseline_value:.1f}",
-            f"{row.value:.1f}",
-            f"{row.diff:+.1f}",
-            f"[{row.diff_ci95_low:+.1f}, {row.diff_ci95_high:+.1f}]",
-            str(getattr(row, "overloaded_in", "") or ""),
-        )
+    units = {name: f.unit for name, f in result.baseline.scenario.flows.items()}
+    head = comparison_headline(t, units)
+    table = Table(title=f"Border-wide mean time at the border: each scenario against {result.manifest['baseline']}")
+    for col in head.columns:
+        table.add_column(col, justify="right" if col in ("baseline", "scenario value", "change") else "left")
+    for row in head.itertuples(index=False):
+        table.add_row(*(str(v) for v in row))
     Console(width=max(Console().width, 130)).print(table)
     if "overloaded" in t and t["overloaded"].any():
         click.echo(

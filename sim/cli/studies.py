@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from sim.cli.folders import check_sweep_folder
-from sim.cli.progress import announcer, plural, progress_bar, where_run
+from sim.cli.progress import announcer, phase, plural, where_run
 
 
 @click.command("sweep")
@@ -35,16 +35,8 @@ def sweep_cmd(sweep_file: Path, out: Path | None, jobs: int, backend: str, sched
         f"running sweep {sweep.spec.name}: {plural(runs, 'run')}, finished ones skipped, "
         f"{where_run(jobs, backend, scheduler, runs)}"
     )
-    with progress_bar(quiet) as progress:
-        task = progress.add_task(f"sweep {sweep.spec.name}: runs", total=None)
-        result = run_sweep(
-            sweep,
-            folder,
-            jobs,
-            backend,
-            scheduler,
-            lambda done, total: progress.update(task, completed=done, total=total),
-        )
+    with phase(f"sweep {sweep.spec.name}: runs", quiet) as tick:
+        result = run_sweep(sweep, folder, jobs, backend, scheduler, lambda done, total: tick(done, total))
     click.echo(
         f"sweep {sweep.spec.name}: {len(sweep.points)} design points x {sweep.spec.replications} replications; "
         f"{result.ran} runs done, {result.skipped} already there, {result.failed} failed, in {result.wall:.1f} s "

@@ -16,7 +16,7 @@ from sim.experiments.provenance import versions
 from sim.experiments.run import RunResult, execute, summarise, with_overrides
 from sim.experiments.spool import Spool
 from sim.outputs.files import ResultsFolder
-from sim.outputs.results import draw_into, write_comparison_files
+from sim.outputs.results import Progress, draw_into, write_comparison_files
 from sim.scenario.schema import Scenario
 
 
@@ -35,7 +35,13 @@ class ComparisonResult:
     def runs(self) -> list[RunResult]:
         return [self.baseline, *self.others]
 
-    def write(self, out: str | Path | ResultsFolder, report: bool = True, overwrite: bool = False) -> Path:
+    def write(
+        self,
+        out: str | Path | ResultsFolder,
+        report: bool = True,
+        overwrite: bool = False,
+        progress: Progress | None = None,
+    ) -> Path:
         """Write each scenario's results in a subfolder, comparison.csv and the manifest, then the reports.
 
         Like a run's folder, the whole comparison folder appears only when complete, and the
@@ -44,17 +50,17 @@ class ComparisonResult:
         from sim.outputs.files import results_folder
 
         with results_folder(out, overwrite) as folder:
-            write_comparison_files(folder.tmp, self)
+            write_comparison_files(folder.tmp, self, progress)
             final = folder.place()
         if report:
             self.draw_report(final)
         return final
 
-    def draw_report(self, folder: str | Path) -> Path:
+    def draw_report(self, folder: str | Path, progress: Progress | None = None) -> Path:
         """Draw the comparison's charts and ``report.html``, and each scenario's own, into its written folder."""
         from sim.outputs.report import comparison_report
 
-        return draw_into(Path(folder), comparison_report, self.manifest.get("jobs", 1))
+        return draw_into(Path(folder), comparison_report, self.manifest.get("jobs", 1), progress)
 
 
 def compare(
@@ -133,6 +139,9 @@ def compare(
         "versions": versions(),
         "wall_time_s": round(time.perf_counter() - wall0, 3),
     }
+    # one wall time for the whole comparison: each scenario's report quotes the same figure
+    for r in results:
+        r.manifest["wall_time_s"] = manifest["wall_time_s"]
     tables = [r.equeue for r in results if r.equeue is not None]
     equeue = pd.concat(tables, ignore_index=True) if tables else None
     return ComparisonResult(base, rest, table, manifest, equeue)

@@ -30,7 +30,7 @@ from sim.experiments.replicate import simulate_piece as _simulate_piece
 from sim.experiments.spool import Spool
 from sim.outputs.files import ResultsFolder
 from sim.outputs.records import LEVELS, read_records
-from sim.outputs.results import crossings_frame, draw_into, write_run_files
+from sim.outputs.results import Progress, crossings_frame, draw_into, write_run_files
 from sim.scenario.loader import scenario_hash
 from sim.scenario.schema import Scenario
 
@@ -96,7 +96,13 @@ class RunResult:
         """The crossings as the results describe them (for charts and reports)."""
         return crossings_frame(self.scenario)
 
-    def write(self, out: str | Path | ResultsFolder, report: bool = True, overwrite: bool = False) -> Path:
+    def write(
+        self,
+        out: str | Path | ResultsFolder,
+        report: bool = True,
+        overwrite: bool = False,
+        progress: Progress | None = None,
+    ) -> Path:
         """Write the tables, the records and the manifest into ``out``, then charts and ``report.html``.
 
         The folder is built under a temporary name and renamed into place when complete (an
@@ -106,17 +112,17 @@ class RunResult:
         from sim.outputs.files import results_folder
 
         with results_folder(out, overwrite) as folder:
-            write_run_files(folder.tmp, self)
+            write_run_files(folder.tmp, self, progress)
             final = folder.place()
         if report:
             self.draw_report(final)
         return final
 
-    def draw_report(self, folder: str | Path) -> Path:
+    def draw_report(self, folder: str | Path, progress: Progress | None = None) -> Path:
         """Draw the charts and ``report.html`` of this run's written results folder."""
         from sim.outputs.report import run_report
 
-        return draw_into(Path(folder), run_report)
+        return draw_into(Path(folder), run_report, progress)
 
 
 def with_overrides(

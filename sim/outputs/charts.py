@@ -34,11 +34,29 @@ plt.rcParams.update(
 )
 
 COLOURS = plt.get_cmap("tab10").colors
-MAX_FLOWS = 6
+MAX_FLOWS = 12
+"""Flows a chart of small multiples draws; any more are named in its title as "n more"."""
+
+Palette = dict[str, tuple[float, float, float]]
+
+
+def palette(names: list[str]) -> Palette:
+    """One colour per scenario, by its place in the report (the baseline first), for every chart of a report."""
+    return {name: COLOURS[i % len(COLOURS)] for i, name in enumerate(dict.fromkeys(names))}
 
 
 def _colour(i: int) -> tuple[float, float, float]:
     return COLOURS[i % len(COLOURS)]
+
+
+def _pick(colours: Palette | None, names: list[str]) -> Palette:
+    """The report's colours, or the charts' own order when drawn alone."""
+    return colours if colours is not None else palette(names)
+
+
+def _more(shown: int, total: int, what: str = "flows") -> str:
+    """The title's note of what a chart leaves out, so nothing is dropped silently."""
+    return "" if total <= shown else f" ({total - shown} more {what} not drawn: see the tables)"
 
 
 NOTHING_COMPLETED = "no traveller completed in the observation window"
@@ -67,8 +85,13 @@ def completed(records: pd.DataFrame, warmup: float) -> pd.DataFrame:
     return records[(records["arrival_min"] >= warmup) & records["release_min"].notna()]
 
 
-def wait_ecdf(records: dict[str, pd.DataFrame], warmup: float) -> Figure:
-    """Empirical distribution of waits per flow, one line per scenario, with the p95 marked."""
+def wait_ecdf(records: dict[str, pd.DataFrame], warmup: float, colours: Palette | None = None) -> Figure:
+    """Empirical distribution of waits per flow, one line per scenario, with the p95 marked.
+
+    One panel per flow (small multiples, every flow up to ``MAX_FLOWS``) and a log time axis,
+    so that a scenario far off the others does not flatten them.
+    """
+    colours = _pick(colours, list(records))
     waits: dict[str, dict[str, np.ndarray]] = {}
     counts: dict[str, int] = {}
     for name, r in records.items():
@@ -78,7 +101,7 @@ def wait_ecdf(records: dict[str, pd.DataFrame], warmup: float) -> Figure:
         for flow, w in waits[name].items():
             counts[flow] = counts.get(flow, 0) + len(w)
     flows = sorted(counts, key=lambda f: -counts[f])[:MAX_FLOWS]
-    title = "Distribution of waits by flow (dashed line and dot: 95th percentile)"
+    title = "Distribution of waits by flow (dashed line and dot: 95th percentile)" + _more(len(flows), len(counts))
     if not flows:
         fig, ax = plt.subplots(figsize=(8.4, 3.3))
         _placeholder(ax, NOTHING_COMPLETED)
@@ -87,20 +110,20 @@ def wait_ecdf(records: dict[str, pd.DataFrame], warmup: float) -> Figure:
         return fig
     cols = min(3, max(1, len(flows)))
     rows = max(1, math.ceil(len(flows) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows + 0.6), squeeze=False)
     for ax, flow in zip(axes.flat, flows, strict=False):
         upper = 0.0
-        for i, name in enumerate(waits):
+        for name in waits:
             w = waits[name].get(flow, np.empty(0))
             if len(w) == 0:
                 continue
             # the ECDF at 2,000 levels: the same curve as every point, at a fraction of the ink
             y = np.linspace(0.0, 1.0, 2001)
             x = np.quantile(w, y, method="inverted_cdf")
-            ax.step(x, y, where="post", color=_colour(i), label=_label(name), linewidth=1.6)
+            ax.step(x, y, where="post", color=colours[name], label=_label(name), linewidth=1.6)
             p95 = float(np.quantile(w, 0.95))
-            ax.axvline(p95, color=_colour(i), linestyle="--", linewidth=1)
-            ax.plot([p95], [0.95], marker="o", color=_colour(i), markersize=4)
+            ax.axvline(p95, color=colours[name], linestyle="--", linewidth=1)
+            ax.plot([p95], [0.95], marker="o", color=colours[name], markersize=4)
             upper = max(upper, float(np.quantile(w, 0.995)))
         ax.set_xscale("symlog", linthresh=1.0)
         ax.set_xlim(0, max(upper * 1.2, 2.0))
@@ -110,38 +133,73 @@ def wait_ecdf(records: dict[str, pd.DataFrame], warmup: float) -> Figure:
         ax.set_ylabel("share of travellers")
     for ax in list(axes.flat)[len(flows) :]:
         ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    seen: dict[str, object] = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    labels = list(seen)
     if labels:
-        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False)
+        fig.legend(list(seen.values()), labels, loc="lower center", ncol=min(len(labels), 3), frameon=False)
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.08 if len(labels) <= 3 else 0.13, 1, 0.95))
+    bottom = (0.08 if len(labels) <= 3 else 0.13) / max(1, rows) ** 0.5
+    fig.tight_layout(rect=(0, bottom, 1, 1 - 0.05 / max(1, rows) ** 0.5))
     return fig
 
 
-def throughput_by_category(summaries: dict[str, pd.DataFrame], crossings: pd.DataFrame) -> Figure:
-    """Vehicles (and trains, vessels) leaving per day, by crossing category and mode, per scenario."""
+def throughput_by_category(
+    summaries: dict[str, pd.DataFrame],
+    crossings: pd.DataFrame,
+    units: dict[str, str] | None = None,
+    colours: Palette | None = None,
+) -> Figure:
+    """Travellers leaving per day by crossing category and mode, one panel per unit, per scenario.
+
+    Vehicles, persons on foot, trains and vessels are never added together: each unit has its
+    own panel and axis, so a thousand pedestrians do not hide ten trains.
+    """
+    from sim.outputs.readable import UNIT_ORDER, per_day
+
+    colours = _pick(colours, list(summaries))
+    units = units or {}
     kinds = crossings.assign(kind=crossings["category"] + " " + crossings["mode"])[["id", "kind"]]
     frames = []
     for name, s in summaries.items():
-        rows = s[(s["crossing"] != "ALL") & (s["direction"] == "ALL") & (s["flow"] == "ALL")]
-        t = rows.merge(kinds, left_on="crossing", right_on="id").groupby("kind")["throughput_per_day"].sum()
+        rows = s[(s["crossing"] != "ALL") & (s["direction"] != "ALL") & (s["flow"] != "ALL")]
+        rows = rows.assign(unit=[units.get(str(f), "vehicle") for f in rows["flow"]])
+        t = rows.merge(kinds, left_on="crossing", right_on="id").groupby(["unit", "kind"])["throughput_per_day"].sum()
         frames.append(t.rename(name))
-    table = pd.concat(frames, axis=1).fillna(0.0)
-    fig, ax = plt.subplots(figsize=(max(6.5, 1.2 * len(table) * max(1, len(summaries)) ** 0.5 + 3), 4.2))
-    ax.set_title("Throughput per day by crossing category and mode")
-    if table.empty:
+    table = pd.concat(frames, axis=1).fillna(0.0) if frames else pd.DataFrame()
+    present = [u for u in UNIT_ORDER if not table.empty and u in table.index.get_level_values(0)]
+    present += [u for u in dict.fromkeys(table.index.get_level_values(0)) if u not in present] if len(table) else []
+    title = "Throughput per day by crossing category and mode (one panel per unit; units are never added)"
+    if not present:
+        fig, ax = plt.subplots(figsize=(6.5, 3.2))
         _placeholder(ax, "no crossing in the results")
+        ax.set_title(title)
         fig.tight_layout()
         return fig
-    width = 0.8 / max(1, len(summaries))
-    x = np.arange(len(table))
-    for i, name in enumerate(table.columns):
-        ax.bar(x + (i - (len(table.columns) - 1) / 2) * width, table[name], width, label=_label(name), color=_colour(i))
-    ax.set_xticks(x, ["\n".join(_label(word, 20) for word in k.split(" ")) for k in table.index])
-    ax.set_ylabel("throughput (leaving per day)")
-    ax.set_xlabel("crossing category and mode")
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
+    widths = [max(1, len(table.loc[u])) for u in present]
+    fig, axes = plt.subplots(
+        1,
+        len(present),
+        figsize=(min(15, 3.0 + 1.25 * sum(widths) * max(1, len(summaries)) ** 0.4), 4.4),
+        squeeze=False,
+        gridspec_kw={"width_ratios": widths},
+    )
+    for ax, unit in zip(axes.flat, present, strict=True):
+        part = table.loc[unit]
+        width = 0.8 / max(1, len(summaries))
+        x = np.arange(len(part))
+        for i, name in enumerate(part.columns):
+            offset = (i - (len(part.columns) - 1) / 2) * width
+            ax.bar(x + offset, part[name], width, label=_label(name), color=colours[name])
+        ax.set_xticks(x, ["\n".join(_label(word, 14) for word in k.split(" ")) for k in part.index], fontsize=8)
+        ax.set_ylabel(per_day(unit))
+        ax.set_title(per_day(unit))
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False, fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.1 if len(labels) <= 3 else 0.16, 1, 0.94))
     return fig
 
 
@@ -182,10 +240,26 @@ def _minutes(value: float) -> str:
     return "–" if math.isnan(value) else f"{value:.1f} min"
 
 
+def _log_if_spread(ax: Axes, label: str) -> None:
+    """A log axis when the lines span more than 30 times: one scenario far off must not flatten the others."""
+    values = np.concatenate([line.get_ydata() for line in ax.get_lines()]) if ax.get_lines() else np.empty(0)
+    values = values[np.isfinite(values) & (values > 0)] if len(values) else values
+    if len(values) and values.max() > 30 * max(values.min(), 1e-3):
+        ax.set_yscale("log")
+        ax.set_ylabel(f"{label} (log scale)")
+    else:
+        ax.set_ylabel(label)
+
+
 def day_profile(
-    records: dict[str, pd.DataFrame], visits: dict[str, pd.DataFrame], warmup: float, horizon: float
+    records: dict[str, pd.DataFrame],
+    visits: dict[str, pd.DataFrame],
+    warmup: float,
+    horizon: float,
+    colours: Palette | None = None,
 ) -> Figure:
     """Mean wait by hour of arrival and mean number waiting by hour of day; peak hours shaded."""
+    colours = _pick(colours, list(records))
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     peak_hours: list[int] = []
     observed = {name: completed(r, warmup) for name, r in records.items()}
@@ -193,7 +267,7 @@ def day_profile(
     first = next((name for name, d in observed.items() if len(d)), None)
     if first is None:
         _placeholder(ax1, NOTHING_COMPLETED)
-    for i, (name, d) in enumerate(observed.items()):
+    for name, d in observed.items():
         hour = ((d["arrival_min"] // 60) % 24).astype(int)
         wait = d.groupby(hour)["wait_min"].mean().reindex(range(24))
         if name == first:
@@ -209,13 +283,13 @@ def day_profile(
                 va="top",
                 fontsize=8,
             )
-        ax1.plot(range(24), wait.to_numpy(), marker="o", markersize=3, color=_colour(i), label=_label(name))
+        ax1.plot(range(24), wait.to_numpy(), marker="o", markersize=3, color=colours[name], label=_label(name))
         ax2.plot(
             range(24),
             _queue_by_hour(visits[name], warmup, horizon),
             marker="o",
             markersize=3,
-            color=_colour(i),
+            color=colours[name],
             label=_label(name),
         )
     for ax in (ax1, ax2):
@@ -224,9 +298,9 @@ def day_profile(
         ax.set_xticks(range(0, 24, 3))
         ax.set_xlabel("hour of the day")
         ax.set_xlim(-0.5, 23.5)
-    ax1.set_ylabel("mean wait (minutes)")
+    _log_if_spread(ax1, "mean wait (minutes)")
     ax1.set_title("Mean wait by hour of arrival")
-    ax2.set_ylabel("mean number waiting (all booths)")
+    _log_if_spread(ax2, "mean number waiting (all booths)")
     ax2.set_title("Queue length by hour of day")
     ax2.legend(frameon=False, fontsize=8)
     fig.suptitle("The day's profile (shaded: the 4 busiest arrival hours, the peak)")
@@ -234,7 +308,7 @@ def day_profile(
     return fig
 
 
-def utilization_heatmap(stages: pd.DataFrame, top: int = 25) -> Figure:
+def utilization_heatmap(stages: pd.DataFrame, top: int = 25, countries: tuple[str, str] = ("A", "B")) -> Figure:
     """Utilization per crossing and post stage (busiest pool of each), the busiest crossings first."""
     s = stages[~stages["secondary"].astype(bool)].astype({"crossing": str, "side": str, "role": str, "stage": str})
     table = pd.DataFrame()
@@ -248,7 +322,8 @@ def utilization_heatmap(stages: pd.DataFrame, top: int = 25) -> Figure:
         return fig
     table = table.loc[table.max(axis=1).sort_values(ascending=False).index[:top]]
     posts = [
-        f"side {_label(side, 8)}, {_label(role, 12)}\n{_label(stage.replace('_', ' '))}"
+        f"{_label(countries[0] if side == 'a' else countries[1] if side == 'b' else side, 14)}, "
+        f"{_label(role, 12)}\n{_label(stage.replace('_', ' '))}"
         for side, role, stage in table.columns
     ]
     fig, ax = plt.subplots(figsize=(min(13, max(6.5, 1.05 * table.shape[1] + 4.5)), 0.3 * len(table) + 2.2))
@@ -262,121 +337,8 @@ def utilization_heatmap(stages: pd.DataFrame, top: int = 25) -> Figure:
             )
     ax.grid(False)
     fig.colorbar(im, ax=ax, label="utilization (busy share of booth time)")
-    ax.set_xlabel("side, role and stage")
+    ax.set_xlabel("country's post, its role (exit or entry) and stage")
     ax.set_title(f"Stage utilization: the {len(table)} busiest crossings (busiest pool of each)")
-    fig.tight_layout()
-    return fig
-
-
-FOREST_METRICS = {
-    "time_in_system_mean_min": "time in system (min)",
-    "wait_p95_min": "95th percentile wait (min)",
-    "throughput_per_day": "throughput (per day)",
-}
-
-
-def forest(comparison: pd.DataFrame) -> Figure:
-    """Border-wide differences from the baseline with their 95% paired intervals, per flow and metric."""
-    c = comparison[(comparison["crossing"] == "ALL") & (comparison["direction"] == "ALL")]
-    scenarios = list(dict.fromkeys(c["scenario"]))
-    flows = list(dict.fromkeys(c["flow"]))
-    heading = "Differences from {}: mean and 95% paired confidence interval, whole border"
-    if not scenarios:
-        fig, ax = plt.subplots(figsize=(8.4, 3))
-        _placeholder(ax, "no whole-border difference in the comparison")
-        fig.suptitle(heading.format("the baseline"))
-        fig.tight_layout()
-        return fig
-    fig, axes = plt.subplots(
-        1,
-        len(FOREST_METRICS),
-        figsize=(4.2 * len(FOREST_METRICS), 0.32 * len(flows) * len(scenarios) + 2),
-        sharey=True,
-        squeeze=False,
-    )
-    labels = [_label(flow) for flow in flows]
-    for ax, (metric, title) in zip(axes.flat, FOREST_METRICS.items(), strict=True):
-        m = c[c["metric"] == metric]
-        for i, name in enumerate(scenarios):
-            rows = m[m["scenario"] == name].set_index("flow").reindex(flows)
-            y = np.arange(len(flows)) * (len(scenarios) + 1) + i
-            diff = rows["diff"].to_numpy(dtype=float)
-            lo = diff - rows["diff_ci95_low"].to_numpy(dtype=float)
-            hi = rows["diff_ci95_high"].to_numpy(dtype=float) - diff
-            ax.errorbar(
-                diff,
-                y,
-                xerr=[np.nan_to_num(lo), np.nan_to_num(hi)],
-                fmt="o",
-                color=_colour(i),
-                markersize=4,
-                capsize=2,
-                label=_label(name),
-            )
-            # no completed traveller in one of the two scenarios: no difference to show
-            for row in y[np.isnan(diff)]:
-                ax.text(0, row, " n/a", va="center", fontsize=7, color=_colour(i))
-        ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_title(title)
-        ax.set_xlabel("difference from baseline")
-    ax0 = axes.flat[0]
-    ax0.set_yticks(np.arange(len(flows)) * (len(scenarios) + 1) + (len(scenarios) - 1) / 2, labels)
-    ax0.invert_yaxis()
-    ax0.set_ylabel("flow")
-    handles, names = ax0.get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=min(3, len(names)), frameon=False)
-    fig.suptitle(heading.format(_label(c["baseline"].iloc[0])))
-    fig.tight_layout(rect=(0, 0.07 if len(names) <= 3 else 0.12, 1, 0.95))
-    return fig
-
-
-def border_map(summary: pd.DataFrame, crossings: pd.DataFrame, countries: tuple[str, str] = ("A", "B")) -> Figure:
-    """Crossings placed by coordinates, coloured by mean wait and sized by throughput."""
-    rows = summary[(summary["crossing"] != "ALL") & (summary["direction"] == "ALL") & (summary["flow"] == "ALL")]
-    located = crossings.dropna(subset=["lat", "lon"]).merge(rows, left_on="id", right_on="crossing", how="left")
-    fig, ax = plt.subplots(figsize=(11, 4.6))
-    note = ""
-    if located.empty:
-        _placeholder(ax, "no crossing has coordinates")
-    else:
-        wait = located["wait_mean_min"]
-        size = 20 + 200 * np.sqrt(
-            located["throughput_per_day"].fillna(0.0) / max(1.0, located["throughput_per_day"].max())
-        )
-        markers = {"road": "o", "rail": "s", "river": "^"}
-        # a crossing where no traveller completed has no mean wait: drawn grey, not as a wait of 0
-        cmap = plt.get_cmap("plasma").with_extremes(bad="lightgrey")
-        norm = matplotlib.colors.Normalize(vmin=0, vmax=max(1.0, float(wait.fillna(0.0).max())))
-        for mode, marker in markers.items():
-            sel = located["mode"] == mode
-            if sel.any():
-                ax.scatter(
-                    located.loc[sel, "lon"],
-                    located.loc[sel, "lat"],
-                    c=wait[sel],
-                    s=size[sel],
-                    cmap=cmap,
-                    norm=norm,
-                    plotnonfinite=True,
-                    marker=marker,
-                    edgecolors="black",
-                    linewidths=0.4,
-                    label=mode,
-                )
-        fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="mean wait, all flows (minutes)")
-        if ax.get_legend_handles_labels()[1]:
-            ax.legend(frameon=False, fontsize=8, title="mode", loc="lower left")
-        if wait.isna().any():
-            note = "; grey: no traveller completed"
-    ax.set_xlabel("longitude (degrees east)")
-    ax.set_ylabel("latitude (degrees north)")
-    missing = len(crossings) - len(located)
-    if missing:
-        note += f"; {missing} crossings without coordinates not shown"
-    ax.set_title(
-        f"Crossings along the border ({_label(countries[0], 20)} / {_label(countries[1], 20)}): "
-        f"mean wait and throughput{note}"
-    )
     fig.tight_layout()
     return fig
 
@@ -391,7 +353,7 @@ def daily_backlog(daily: pd.DataFrame, top: int = 5) -> Figure:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12.5, 4.0))
     border = daily[(daily["crossing"] == "ALL") & (daily["direction"] == "ALL")]
     flows = sorted(border["flow"].astype(str).unique(), key=lambda f: (f == "ALL", f))
-    for i, flow in enumerate(flows[: MAX_FLOWS + 1]):
+    for i, flow in enumerate(flows):
         d = border[border["flow"].astype(str) == flow]
         x = pd.to_datetime(d[x_col]) if x_col == "date" else d[x_col]
         label = "all flows" if flow == "ALL" else _label(flow.replace("_", " "))

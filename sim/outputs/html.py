@@ -91,6 +91,9 @@ figure{margin:1rem 0}figure img{max-width:100%;border:1px solid #eee}figcaption{
 .note{color:#555;font-size:.9rem}details{margin:.5rem 0}
 .notice{border-left:4px solid #b3261e;background:#fcf1f0;padding:.4rem 1rem;margin:1rem 0}
 .wide{overflow-x:auto;max-width:100%}
+.summary li{margin:.4rem 0}#headline td{white-space:nowrap}
+.caveat{display:block;margin:.2rem 0;padding:.1rem .5rem;border-left:3px solid #b3261e;background:#fcf1f0;
+font-size:.9rem}
 @media print{details{display:block}}
 """
 )

@@ -16,22 +16,23 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 import matplotlib.pyplot as plt
-import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.experiments.executors import run_tasks
-from sim.outputs import charts
+from sim.outputs import charts, comparison_charts, map_charts
 from sim.outputs.equeue_sections import comparison_equeue_section, run_equeue_section
 from sim.outputs.files import atomic_write, write_text
-from sim.outputs.html import Html, data_table, el, figure, fmt, join, page
+from sim.outputs.html import Html, data_table, el, figure, join, page
 from sim.outputs.network_sections import Embed, comparison_section, run_section
 from sim.outputs.overload_sections import comparison_verdicts, run_overload_section, verdict_box
 from sim.outputs.results import (
     COMPARISON_MANIFEST,
+    Progress,
     ReportError,
     RunFolder,
     is_comparison,
@@ -41,6 +42,7 @@ from sim.outputs.results import (
 from sim.outputs.sections import (
     NOTHING_TO_SHOW,
     TRUST,
+    comparison_headline,
     headline,
     notes,
     notice,
@@ -48,6 +50,7 @@ from sim.outputs.sections import (
     what_was_run,
     why_nothing_completed,
 )
+from sim.outputs.summary_sections import comparison_summary, run_summary
 from sim.outputs.table_columns import COMPARISON_COLUMNS
 
 __all__ = ["ReportError", "RunFolder", "build_report", "comparison_report", "run_report"]
@@ -76,54 +79,76 @@ def _embedder(folder: Path) -> Embed:
     return embed
 
 
-def run_report(folder: Path) -> Path:
-    """Charts and report.html for one scenario's results folder."""
+Chart = tuple[str, Callable[[], Figure], str, str]
+"""A chart of a page: its file name, how to draw it, its alt text and caption."""
+
+
+def _draw(folder: Path, figs: list[Chart], progress: Progress | None, done: int = 0, extra: int = 0) -> Html:
+    """Draw, save and embed each chart, telling ``progress`` after each (``extra`` steps came before)."""
+    out = []
+    for k, (key, make, alt, caption) in enumerate(figs, 1):
+        out.append(figure(_save(make(), folder, key), alt, caption))
+        if progress is not None:
+            progress(done + k, extra + len(figs) + 1, key)
+    return join(out)
+
+
+def run_report(folder: Path, progress: Progress | None = None) -> Path:
+    """Charts and report.html for one scenario's results folder (``progress`` told after each chart)."""
     r = RunFolder.read(folder)
     m = r.manifest
+    colours = charts.palette([r.name])
     warm, horizon = float(m["warmup_min"]), float(m["horizon_min"])
     figs = [
         None
         if r.records is None
         else (
             "wait_distribution",
-            charts.wait_ecdf({r.name: r.records}, warm),
+            lambda: charts.wait_ecdf({r.name: r.records}, warm, colours),
             "Distribution of waits",
             "Share of travellers who waited at most a given time, per flow; the dashed line marks the 95th percentile.",
         ),
         (
             "throughput_by_category",
-            charts.throughput_by_category({r.name: r.summary}, r.crossings),
+            lambda: charts.throughput_by_category({r.name: r.summary}, r.crossings, r.units, colours),
             "Throughput by category",
-            "Travellers (vehicles, trains, vessels, pedestrians) leaving per day.",
+            "Travellers leaving per day, one panel per unit: vehicles, persons on foot, trains and vessels are "
+            "never added together.",
         ),
         None
         if r.records is None or r.visits is None
         else (
             "day_profile",
-            charts.day_profile({r.name: r.records}, {r.name: r.visits}, warm, horizon),
+            lambda: charts.day_profile({r.name: r.records}, {r.name: r.visits}, warm, horizon, colours),
             "Day profile",
             "Mean wait by hour of arrival and mean queue length by hour of day; peak hours shaded.",
         ),
         (
             "utilization",
-            charts.utilization_heatmap(r.stages),
+            lambda: charts.utilization_heatmap(r.stages, countries=r.countries),
             "Stage utilization",
             "Busy share of booth time per crossing and post; the bottlenecks stand out.",
         ),
         (
             "border_map",
-            charts.border_map(r.summary, r.crossings),
+            lambda: map_charts.border_map(r.summary, r.crossings, r.countries),
             "Crossings along the border",
             "Each crossing at its coordinates, coloured by mean wait and sized by throughput.",
         ),
     ]
-    images = join(figure(_save(fig, folder, key), alt, cap) for key, fig, alt, cap in filter(None, figs))
+    drawn = [f for f in figs if f is not None]
+    images = _draw(folder, drawn, progress)
     reason = why_nothing_completed(r.records, warm)
     sections = [
         verdict_box(r.overload),
         notice(NOTHING_TO_SHOW, [reason] if reason else []),
+        run_summary(r),
         el("h2", "Headline"),
-        data_table(headline(r.summary), "headline", "Whole border, per flow: mean ± 95% half-width over replications"),
+        data_table(
+            headline(r.summary, r.units),
+            "headline",
+            "Whole border, per flow, grouped by unit: mean ± 95% half-width over replications",
+        ),
         el("h2", "What was run"),
         what_was_run([m]),
         el("h2", "Why it can be trusted"),
@@ -149,17 +174,21 @@ def run_report(folder: Path) -> Path:
     ]
     out = folder / "report.html"
     write_text(out, page(f"bordersim report: {r.name}", sections))
+    if progress is not None:
+        progress(len(drawn) + 1, len(drawn) + 1, "report.html")
     return out
 
 
-def comparison_report(folder: Path, jobs: int = 1) -> Path:
-    """Charts and report.html for a comparison folder (and each scenario's own report)."""
+def comparison_report(folder: Path, jobs: int = 1, progress: Progress | None = None) -> Path:
+    """Charts and report.html for a comparison folder (and each scenario's own report).
+
+    ``progress`` is told after each scenario's report and each of the comparison's charts.
+    """
     manifest = read_manifest(folder / "manifest.json", COMPARISON_MANIFEST)
     comparison = read_csv_table(folder / "comparison.csv", COMPARISON_COLUMNS)
     runs = [RunFolder.read(folder / name) for name in manifest["scenarios"]]
-    # worker processes are stopped at once on Ctrl-C, not waited for
-    run_tasks(run_report, [(r.path,) for r in runs], jobs)
     base = runs[0]
+    colours = charts.palette([r.name for r in runs])
     warm, horizon = float(base.manifest["warmup_min"]), float(base.manifest["horizon_min"])
     records = {r.name: r.records for r in runs if r.records is not None}
     visits = {r.name: r.visits for r in runs if r.visits is not None}
@@ -167,54 +196,48 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
     figs = [
         (
             "differences",
-            charts.forest(comparison),
+            lambda: comparison_charts.forest(comparison, colours, base.units),
             "Differences from the baseline",
-            "Each scenario minus the baseline, whole border, with the 95% paired confidence interval.",
+            "Each scenario minus the baseline, whole border, per flow, with the 95% paired confidence interval; "
+            "the axes are logarithmic beyond ±1 so that large and small changes both show.",
         ),
         None
         if not kept
         else (
             "wait_distribution",
-            charts.wait_ecdf(records, warm),
+            lambda: charts.wait_ecdf(records, warm, colours),
             "Distribution of waits",
             "Share of travellers who waited at most a given time, per flow and scenario; dashed: 95th percentile.",
         ),
         (
             "throughput_by_category",
-            charts.throughput_by_category({r.name: r.summary for r in runs}, base.crossings),
+            lambda: charts.throughput_by_category(
+                {r.name: r.summary for r in runs}, base.crossings, base.units, colours
+            ),
             "Throughput by category",
-            "Travellers leaving per day by crossing category and mode, per scenario.",
+            "Travellers leaving per day by crossing category and mode, per scenario, one panel per unit.",
         ),
         None
         if not kept or len(visits) < len(runs)
         else (
             "day_profile",
-            charts.day_profile(records, visits, warm, horizon),
+            lambda: charts.day_profile(records, visits, warm, horizon, colours),
             "Day profile",
             "Mean wait by hour of arrival and queue length by hour of day, per scenario.",
         ),
     ]
-    images = join(figure(_save(fig, folder, key), alt, cap) for key, fig, alt, cap in filter(None, figs))
-    c = comparison[(comparison["crossing"] == "ALL") & (comparison["direction"] == "ALL")]
-    head = c[c["metric"] == "time_in_system_mean_min"]
-    table = pd.DataFrame(
-        {
-            "scenario": head["scenario"],
-            "flow": head["flow"],
-            "baseline (min)": head["baseline_value"].map(lambda v: fmt(v, 2)),
-            "scenario (min)": head["value"].map(lambda v: fmt(v, 2)),
-            "difference (min)": head["diff"].map(lambda v: fmt(v, 2)),
-            "95% CI": [
-                f"[{fmt(lo, 2)}, {fmt(hi, 2)}]"
-                for lo, hi in zip(head["diff_ci95_low"], head["diff_ci95_high"], strict=True)
-            ],
-            "change (%)": head["pct_change"].map(lambda v: fmt(v, 1)),
-            # a queue growing without bound on either side: the means leave it out (old folders lack the column)
-            "overloaded": [("" if pd.isna(v) else str(v)) for v in head["overloaded_in"]]
-            if "overloaded_in" in head
-            else "",
-        }
-    )
+    drawn = [f for f in figs if f is not None]
+    total = len(runs) + len(drawn) + 1
+    finished: list[int] = []
+
+    def reported(_i: int, _out: object) -> None:
+        finished.append(1)
+        if progress is not None:
+            progress(len(finished), total, "scenario reports")
+
+    # worker processes are stopped at once on Ctrl-C, not waited for
+    run_tasks(run_report, [(r.path,) for r in runs], jobs, on_done=reported)
+    images = _draw(folder, drawn, progress, done=len(runs), extra=len(runs))
     reasons = [
         f"{r.name}: {reason}"
         for r in runs
@@ -241,8 +264,18 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
                 ]
             ),
         ),
+        comparison_summary(runs, comparison),
         el("h2", "Headline"),
-        data_table(table, "headline", "Whole border: mean time in system, each scenario against the baseline"),
+        el(
+            "div",
+            data_table(
+                comparison_headline(comparison, base.units),
+                "headline",
+                "Whole border, per flow: mean time at the border, each scenario against the baseline "
+                "(differences with their 95% paired interval)",
+            ),
+            class_="wide",
+        ),
         el("h2", "What was run"),
         what_was_run([r.manifest for r in runs]),
         el("h2", "Why it can be trusted"),
@@ -255,7 +288,12 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
         join(
             el(
                 "details",
-                join([el("summary", f"{r.name}: headline"), data_table(headline(r.summary), f"headline-{r.name}")]),
+                join(
+                    [
+                        el("summary", f"{r.name}: headline"),
+                        data_table(headline(r.summary, r.units), f"headline-{r.name}"),
+                    ]
+                ),
             )
             for r in runs
         ),
@@ -266,18 +304,20 @@ def comparison_report(folder: Path, jobs: int = 1) -> Path:
     ]
     out = folder / "report.html"
     write_text(out, page(f"bordersim comparison: {manifest['baseline']} and {len(runs) - 1} other(s)", sections))
+    if progress is not None:
+        progress(total, total, "report.html")
     return out
 
 
-def build_report(folder: str | Path, jobs: int = 1) -> Path:
+def build_report(folder: str | Path, jobs: int = 1, progress: Progress | None = None) -> Path:
     """Rebuild the charts and report.html of a results folder from its files."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ReportError(f"{folder}: no such folder")
     try:
         if is_comparison(folder):
-            return comparison_report(folder, jobs)
-        return run_report(folder)
+            return comparison_report(folder, jobs, progress)
+        return run_report(folder, progress)
     except OSError as exc:
         # reading turns every problem into a ReportError: what is left is writing the charts or the page
         raise ReportError(f"{exc.filename or folder}: cannot be written ({exc.strerror or exc})") from None

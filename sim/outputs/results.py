@@ -347,36 +347,66 @@ def crossings_frame(scenario: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_run_files(out: Path, result: Any) -> None:
-    """A run's files into ``out``: its tables, its records joined from the replications' parts, the manifest."""
-    write_csv(out / "crossings.csv", crossings_frame(result.scenario))
-    write_csv(out / "summary.csv", result.summary)
-    write_csv(out / "stages.csv", result.stages)
-    write_csv(out / "replications.csv", result.replications)
+MAP_FILE = "map.geojson"
+"""The scenario's base map (border line, outlines, approximate places), copied into its results."""
+
+Progress = Callable[[int, int, str], None]
+"""Told ``(done, total, what)`` after each step of a long phase, for the command's progress display."""
+
+
+def run_file_steps(out: Path, result: Any) -> list[tuple[str, Callable[[], None]]]:
+    """A run's files as (name, write) steps: tables, records joined from the replications' parts, manifest."""
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("crossings.csv", lambda: write_csv(out / "crossings.csv", crossings_frame(result.scenario))),
+        ("summary.csv", lambda: write_csv(out / "summary.csv", result.summary)),
+        ("stages.csv", lambda: write_csv(out / "stages.csv", result.stages)),
+        ("replications.csv", lambda: write_csv(out / "replications.csv", result.replications)),
+    ]
     if getattr(result, "corridors", None) is not None:
-        write_csv(out / "corridors.csv", result.corridors)
-        write_csv(out / "network.csv", result.network)
+        steps.append(("corridors.csv", lambda: write_csv(out / "corridors.csv", result.corridors)))
+        steps.append(("network.csv", lambda: write_csv(out / "network.csv", result.network)))
     if getattr(result, "weather", None) is not None:
-        write_csv(out / "weather.csv", result.weather)
+        steps.append(("weather.csv", lambda: write_csv(out / "weather.csv", result.weather)))
     for name in ("daily", "weekly", "overload", "equeue", "equeue_slots", "equeue_area"):
         if getattr(result, name, None) is not None:
-            write_csv(out / f"{name}.csv", getattr(result, name))
+            table = getattr(result, name)
+            steps.append((f"{name}.csv", lambda name=name, table=table: write_csv(out / f"{name}.csv", table)))
+    basemap = getattr(result.scenario, "map", None)
+    if basemap:
+        steps.append((MAP_FILE, lambda: write_json(out / MAP_FILE, basemap)))
     for kind, name in (("travellers", TRAVELLER_FILE), ("visits", VISIT_FILE)):
         parts = result.record_files.get(kind)
         if parts:
-            atomic_write(out / name, lambda p, parts=parts: join_parquet(parts, p))
-    write_json(out / "manifest.json", result.manifest)
+            join = (lambda p, parts=parts: join_parquet(parts, p))  # noqa: E731 - bound to this kind's parts
+            steps.append((name, lambda name=name, join=join: atomic_write(out / name, join)))
+    steps.append(("manifest.json", lambda: write_json(out / "manifest.json", result.manifest)))
+    return steps
 
 
-def write_comparison_files(out: Path, comparison: Any) -> None:
+def _run_steps(steps: list[tuple[str, Callable[[], None]]], progress: Progress | None) -> None:
+    for done, (name, write) in enumerate(steps, 1):
+        write()
+        if progress is not None:
+            progress(done, len(steps), name)
+
+
+def write_run_files(out: Path, result: Any, progress: Progress | None = None) -> None:
+    """A run's files into ``out``: its tables, its records joined from the replications' parts, the manifest."""
+    _run_steps(run_file_steps(out, result), progress)
+
+
+def write_comparison_files(out: Path, comparison: Any, progress: Progress | None = None) -> None:
     """Each scenario's run files in a subfolder, then ``comparison.csv`` and the manifest."""
+    steps: list[tuple[str, Callable[[], None]]] = []
     for r in comparison.runs:
-        (out / r.scenario.name).mkdir()
-        write_run_files(out / r.scenario.name, r)
-    write_csv(out / "comparison.csv", comparison.comparison)
+        folder = out / r.scenario.name
+        steps.append((f"{r.scenario.name}/", folder.mkdir))
+        steps += [(f"{r.scenario.name}/{name}", write) for name, write in run_file_steps(folder, r)]
+    steps.append(("comparison.csv", lambda: write_csv(out / "comparison.csv", comparison.comparison)))
     if getattr(comparison, "equeue", None) is not None:
-        write_csv(out / "equeue.csv", comparison.equeue)
-    write_json(out / "manifest.json", comparison.manifest)
+        steps.append(("equeue.csv", lambda: write_csv(out / "equeue.csv", comparison.equeue)))
+    steps.append(("manifest.json", lambda: write_json(out / "manifest.json", comparison.manifest)))
+    _run_steps(steps, progress)
 
 
 class ReportFailed(Exception):

@@ -11,21 +11,52 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.kpis import ALL
 from sim.outputs import charts
 from sim.outputs.html import Html, el, fmt, join, pm
+from sim.outputs.readable import (
+    UNIT_ORDER,
+    UNIT_WORDS,
+    amount,
+    duration,
+    flow_label,
+    interval,
+    negligible,
+    percent_change,
+)
 
 
-def headline(summary: pd.DataFrame) -> pd.DataFrame:
-    """Border-wide figures per flow (and all flows), as a reader wants them first."""
-    rows = summary[(summary["crossing"] == "ALL") & (summary["direction"] == "ALL")]
+def _order(flows: pd.Series, units: dict[str, str]) -> list[int]:
+    """Row order: flows grouped by unit (vehicles, persons, trains, vessels), the totals row last."""
+    rank = {u: i for i, u in enumerate(UNIT_ORDER)}
+    keys = [(1, 0, "") if f == ALL else (0, rank.get(units.get(f, "vehicle"), 9), f) for f in flows.astype(str)]
+    return sorted(range(len(keys)), key=keys.__getitem__)
+
+
+def headline(summary: pd.DataFrame, units: dict[str, str] | None = None) -> pd.DataFrame:
+    """Border-wide figures per flow, grouped by unit, as a reader wants them first.
+
+    Counts are per flow in its own unit; the all-flows row gives no count of travellers (it
+    would add vehicles, persons and trains), only persons and wagons, which do add up.
+    """
+    units = units or {}
+    rows = summary[(summary["crossing"] == ALL) & (summary["direction"] == ALL)]
+    rows = rows.iloc[_order(rows["flow"], units)]
+    mixed = rows["flow"].astype(str) == ALL
+    persons = rows["persons_per_day"] if "persons_per_day" in rows else pd.Series(float("nan"), index=rows.index)
     return pd.DataFrame(
         {
-            "flow": rows["flow"].astype(str),
-            "arrivals": rows["arrivals"].map(lambda v: fmt(v, 0)),
-            "completed": rows["completed"].map(lambda v: fmt(v, 0)),
-            "throughput per day": [
-                pm(m, h) for m, h in zip(rows["throughput_per_day"], rows["throughput_per_day_ci95"], strict=True)
+            "flow": [flow_label(str(f)) for f in rows["flow"]],
+            "counted in": [
+                "mixed units" if f == ALL else UNIT_WORDS.get(units.get(str(f), "vehicle"), ("", "?"))[1]
+                for f in rows["flow"]
             ],
+            "arrivals": ["–" if m else fmt(v, 0) for v, m in zip(rows["arrivals"], mixed, strict=True)],
+            "throughput per day": [
+                "–" if mx else pm(m, h)
+                for m, h, mx in zip(rows["throughput_per_day"], rows["throughput_per_day_ci95"], mixed, strict=True)
+            ],
+            "persons per day": persons.map(lambda v: fmt(v, 0)),
             "mean wait (min)": [
                 pm(m, h, 2) for m, h in zip(rows["wait_mean_min"], rows["wait_mean_min_ci95"], strict=True)
             ],
@@ -37,6 +68,55 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
             ],
         }
     )
+
+
+def comparison_headline(comparison: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
+    """Whole border, per flow (grouped by unit): mean time at the border, each scenario against the baseline.
+
+    A difference is given in minutes with its interval; a percentage only where the baseline is
+    not near zero; "no change" where the scenario leaves a flow exactly as it was; and a flow a
+    scenario does not have is said to be missing, never shown as ``nan``.
+    """
+    c = comparison[(comparison["crossing"] == ALL) & (comparison["direction"] == ALL)]
+    head = c[(c["metric"] == "time_in_system_mean_min") & (c["flow"] != ALL)]
+    head = head.iloc[_order(head["flow"], units)]
+    metric = "time_in_system_mean_min"
+    rows = []
+    for r in head.itertuples(index=False):
+        if pd.isna(r.value) and not pd.isna(r.baseline_value):
+            change, span = "not in this scenario", "–"
+        elif r.diff == 0 and r.diff_ci95_low == 0 and r.diff_ci95_high == 0:
+            change, span = "no change", "–"
+        elif negligible(r.diff, r.diff_ci95_low, r.diff_ci95_high, metric):
+            change, span = "practically none", "within ±0.1 min"
+        else:
+            change, span = amount(r.diff, metric, signed=True), interval(r.diff_ci95_low, r.diff_ci95_high, metric)
+        overloaded = getattr(r, "overloaded_in", "")
+        rows.append(
+            {
+                "scenario": r.scenario,
+                "flow": flow_label(str(r.flow)),
+                "counted in": UNIT_WORDS.get(units.get(str(r.flow), "vehicle"), ("", "?"))[1],
+                "baseline": duration(r.baseline_value),
+                "scenario value": "–" if pd.isna(r.value) else duration(r.value),
+                "difference": change,
+                "95% interval": span,
+                "change": percent_change(r.baseline_value, r.diff, metric),
+                "overloaded": "" if pd.isna(overloaded) else str(overloaded),
+            }
+        )
+    columns = [
+        "scenario",
+        "flow",
+        "counted in",
+        "baseline",
+        "scenario value",
+        "difference",
+        "95% interval",
+        "change",
+        "overloaded",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def per_crossing(summary: pd.DataFrame, crossings: pd.DataFrame) -> pd.DataFrame:
