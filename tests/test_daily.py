@@ -85,10 +85,11 @@ def test_daily_and_weekly_carry_dates_with_a_start_date(dated, tmp_path):
     weekly = pd.read_csv(out / "weekly.csv")
     # days 1-8 from Monday 2 October 2023: the rest of ISO week 40, and two days of week 41
     assert list(weekly["week"].unique()) == ["2023-W40", "2023-W41"]
-    week = weekly[(weekly["crossing"] == "ALL") & (weekly["flow"] == "ALL")].set_index("week")
+    week = weekly[(weekly["crossing"] == "ALL") & (weekly["direction"] == "ALL") & (weekly["flow"] == "ALL")]
+    week = week.set_index("week")
     assert week.loc["2023-W40", "days"] == 6
     assert week.loc["2023-W41", "first_date"] == "2023-10-09"
-    day = daily[(daily["crossing"] == "ALL") & (daily["flow"] == "ALL")]
+    day = daily[(daily["crossing"] == "ALL") & (daily["direction"] == "ALL") & (daily["flow"] == "ALL")]
     assert week["arrivals"].sum() == pytest.approx(day["arrivals"].sum())
     folder = RunFolder.read(out)
     assert folder.daily is not None

@@ -15,7 +15,8 @@ import pytest
 
 import sim
 from sim.experiments.run import compare
-from sim.outputs import charts
+from sim.outputs import charts, comparison_charts
+from sim.outputs.readable import duration
 from sim.outputs.report import RunFolder, build_report
 from sim.scenario.schema import RegimeChoice
 from tests.conftest import one_crossing
@@ -47,19 +48,27 @@ def test_every_folder_has_its_charts_and_report(results):
 
 def test_chart_series_match_the_scenarios(results):
     comparison = pd.read_csv(results / "comparison.csv")
-    fig = charts.forest(comparison)
+    colours = charts.palette([f"tutorial_{r}" for r in REGIMES])
+    fig = comparison_charts.forest(comparison, colours)
     for ax in fig.axes:
         assert len(ax.containers) == len(REGIMES) - 1  # one error-bar series per compared scenario
-        assert ax.get_xlabel() == "difference from baseline"
+        assert ax.get_xlabel().startswith("difference from baseline")
+        assert ax.get_xscale() == "symlog"  # a scenario far off does not flatten the others
+        # each scenario in the colour it has in every other chart of the report
+        for container, name in zip(ax.containers, [f"tutorial_{r}" for r in REGIMES[1:]], strict=True):
+            assert tuple(container.lines[0].get_color()) == tuple(colours[name])
+    flows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert flows == ["car (vehicles)", "truck (vehicles)"]  # per flow with its unit; no all-flows row
     plt.close(fig)
 
     runs = {r: RunFolder.read(results / f"tutorial_{r}") for r in REGIMES}
-    fig = charts.wait_ecdf({r: f.records for r, f in runs.items()}, warmup=360)
+    fig = charts.wait_ecdf({r: f.records for r, f in runs.items()}, warmup=360, colours=charts.palette(REGIMES))
     flows = [ax for ax in fig.axes if ax.get_visible()]
     assert {ax.get_title() for ax in flows} == {"car", "truck"}
     for ax in flows:
         curves = [line for line in ax.lines if not line.get_label().startswith("_")]
         assert len(curves) == len(REGIMES)
+        assert [c.get_color() for c in curves] == [charts.palette(REGIMES)[r] for r in REGIMES]
         assert ax.get_ylabel() == "share of travellers"
     plt.close(fig)
 
@@ -148,24 +157,34 @@ def test_report_in_a_real_browser(results, which, tmp_path):
     if which == "run":
         summary = pd.read_csv(folder / "summary.csv", keep_default_na=False)
         total = summary[(summary["crossing"] == "ALL") & (summary["direction"] == "ALL")].set_index("flow")
-        by_flow = {row[0]: row for row in cells}
+        by_flow = {("ALL" if row[0] == "all flows" else row[0]): row for row in cells}
         assert set(by_flow) == set(total.index)
+        assert cells[-1][0] == "all flows"  # the totals last, after the flows grouped by unit
         for flow, row in by_flow.items():
-            assert row[1] == f"{int(total.loc[flow, 'arrivals']):,}"
+            if flow == "ALL":
+                # vehicles of different kinds are not added up: no count of travellers, only persons
+                assert row[1:4] == ["mixed units", "–", "–"]
+                assert row[4] == f"{total.loc[flow, 'persons_per_day']:,.0f}"
+                continue
+            assert row[1] == "vehicles"
+            assert row[2] == f"{int(total.loc[flow, 'arrivals']):,}"
             assert row[3].startswith(f"{total.loc[flow, 'throughput_per_day']:,.1f}")
-            assert row[4].startswith(f"{total.loc[flow, 'wait_mean_min']:,.2f}")
+            assert row[5].startswith(f"{total.loc[flow, 'wait_mean_min']:,.2f}")
     else:
-        comparison = pd.read_csv(folder / "comparison.csv", keep_default_na=False)
+        comparison = pd.read_csv(folder / "comparison.csv")
         head = comparison[
             (comparison["crossing"] == "ALL")
             & (comparison["direction"] == "ALL")
+            & (comparison["flow"] != "ALL")
             & (comparison["metric"] == "time_in_system_mean_min")
         ]
         assert len(cells) == len(head)
-        for row, expected in zip(cells, head.itertuples(), strict=True):
-            assert row[0] == expected.scenario
-            assert row[1] == expected.flow
-            assert row[4] == f"{expected.diff:,.2f}"
+        shown = {(row[0], row[1]): row for row in cells}
+        for expected in head.itertuples():
+            row = shown[(expected.scenario, expected.flow)]
+            assert row[2] == "vehicles"
+            assert row[5] in (duration(expected.diff, signed=True), "no change", "practically none")
+            assert "nan" not in " ".join(row)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest
 

@@ -30,7 +30,7 @@ from matplotlib.text import Text
 import sim
 from sim.cli import main
 from sim.experiments.run import compare
-from sim.outputs import charts
+from sim.outputs import charts, comparison_charts, map_charts
 from sim.outputs.report import RunFolder
 from tests.conftest import one_crossing
 from tests.test_report import _chromium
@@ -238,11 +238,12 @@ def test_charts_draw_hostile_names_as_plain_text(hostile):
     )
     figures = [
         charts.wait_ecdf({names[0]: records, names[1]: records}, warmup=360),
-        charts.throughput_by_category({n: summary for n in names}, crossings),
+        charts.throughput_by_category({n: summary for n in names}, crossings, {flow: "vehicle"}),
         charts.day_profile({n: records for n in names}, {n: run.visits for n in names}, 360, 2160),
         charts.utilization_heatmap(stages),
-        charts.forest(comparison),
-        charts.border_map(summary, crossings, countries=(BROKEN_MATH, LONG)),
+        comparison_charts.forest(comparison),
+        map_charts.border_map(summary, crossings, countries=(BROKEN_MATH, LONG)),
+        map_charts.border_map(summary, crossings, countries=(BROKEN_MATH, LONG), basemap=_hostile_basemap()),
     ]
     for fig in figures:
         fig.savefig(os.devnull, format="png")
@@ -254,6 +255,33 @@ def test_charts_draw_hostile_names_as_plain_text(hostile):
             assert "second\n" not in drawn
             assert len(drawn) < 150
         plt.close(fig)
+
+
+def _hostile_basemap():
+    """A base map whose country names are hostile text: drawn as plain words on the map."""
+    from sim.scenario.basemap import parse_basemap
+
+    square = [[59.0, 49.0], [59.0, 52.0], [62.0, 52.0], [62.0, 49.0], [59.0, 49.0]]
+    return parse_basemap(
+        {
+            "type": "FeatureCollection",
+            "attribution": BROKEN_MATH,
+            "source": LONG,
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"kind": "border"},
+                    "geometry": {"type": "LineString", "coordinates": [[59.0, 50.0], [62.0, 51.0]]},
+                },
+                {
+                    "type": "Feature",
+                    "properties": {"kind": "country", "name": f"second\n{LONG}"},
+                    "geometry": {"type": "Polygon", "coordinates": [square]},
+                },
+            ],
+        },
+        "hostile map",
+    )
 
 
 # --- a results folder that is not what a run writes -------------------------------------------

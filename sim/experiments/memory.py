@@ -133,7 +133,7 @@ def check_memory(parts: list[tuple[Scenario, int, int]], jobs: int) -> None:
 
     biggest, scenario = max(zip(estimates, [p[0] for p in parts], strict=True), key=lambda x: x[0].bytes)
     # the scenario's own file: the last YAML file of its extends chain (catalogues come after)
-    file = next((f for f in reversed(scenario.resolved_from) if not f.endswith(".csv")), scenario.name)
+    file = next((f for f in reversed(scenario.resolved_from) if f.endswith((".yaml", ".yml"))), scenario.name)
     message = (
         f"this run needs about {need / GiB:.1f} GiB of memory, more than the {have / GiB:.1f} GiB this machine "
         f"has available (estimated before starting: {biggest.travellers_per_replication:,.0f} travellers per "

@@ -131,9 +131,11 @@ def run_report(folder: Path, progress: Progress | None = None) -> Path:
         ),
         (
             "border_map",
-            lambda: map_charts.border_map(r.summary, r.crossings, r.countries),
+            lambda: map_charts.border_map(r.summary, r.crossings, r.countries, r.basemap),
             "Crossings along the border",
-            "Each crossing at its coordinates, coloured by mean wait and sized by throughput.",
+            "Each crossing at its coordinates, coloured by mean wait and sized by throughput; a hollow marker is "
+            "an approximate place (no published coordinates)."
+            + (f" Base map: {r.basemap.attribution}" if r.basemap is not None else ""),
         ),
     ]
     drawn = [f for f in figs if f is not None]

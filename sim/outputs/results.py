@@ -48,6 +48,7 @@ from sim.outputs.table_columns import (
     WEEKLY_COLUMNS,
     Columns,
 )
+from sim.scenario.basemap import Basemap, BasemapError, read_basemap
 from sim.scenario.reading import ReadError, read_bytes
 from sim.scenario.units import MAX_DURATION
 
@@ -259,6 +260,7 @@ class RunFolder:
     equeue: pd.DataFrame | None = None  # None: the scenario has no e-queue (or the folder predates them)
     equeue_slots: pd.DataFrame | None = None
     equeue_area: pd.DataFrame | None = None
+    basemap: Basemap | None = None  # None: the scenario has no base map (or the folder predates them)
 
     @property
     def name(self) -> str:
@@ -303,7 +305,18 @@ class RunFolder:
             equeue=read_optional_csv(path / "equeue.csv", EQUEUE_COLUMNS),
             equeue_slots=read_optional_csv(path / "equeue_slots.csv", EQUEUE_SLOTS_COLUMNS),
             equeue_area=read_optional_csv(path / "equeue_area.csv", EQUEUE_AREA_COLUMNS),
+            basemap=read_optional_basemap(path / MAP_FILE),
         )
+
+
+def read_optional_basemap(path: Path) -> Basemap | None:
+    """A results folder's base map, or None when it has none; a broken one is a ``ReportError`` naming it."""
+    if not path.exists() and not path.is_symlink():
+        return None
+    try:
+        return read_basemap(path)
+    except BasemapError as err:
+        raise ReportError(f"{path.parent / str(err)}") from None
 
 
 def guess_unit(flow: str) -> str:
@@ -321,11 +334,21 @@ def is_comparison(path: Path) -> bool:
 
 # -- writing ------------------------------------------------------------------------------------
 def crossings_frame(scenario: Any) -> pd.DataFrame:
-    """The crossings as the results describe them (for charts and reports)."""
+    """The crossings as the results describe them (for charts and reports).
+
+    A crossing without coordinates gets the approximate place the scenario's base map gives
+    it, and ``placed`` says which: ``given`` (its own coordinates) or ``approximate: how``.
+    The model never reads these places; they are for the map only.
+    """
+    places = _places(getattr(scenario, "map", None))
     rows = []
     for c in scenario.crossings:
         a, b = c.sides["a"], c.sides["b"]
         name = c.name or " / ".join(n for n in (a.name, b.name) if n)
+        lat, lon, placed = c.lat, c.lon, "given" if c.lat is not None and c.lon is not None else ""
+        if not placed and c.id in places:
+            lat, lon, how = places[c.id]
+            placed = f"approximate: {how}"
         rows.append(
             {
                 "id": c.id,
@@ -339,12 +362,24 @@ def crossings_frame(scenario: Any) -> pd.DataFrame:
                 "lanes_a": a.lanes,
                 "lanes_b": b.lanes,
                 "neutral_zone": c.neutral_zone,
-                "lat": c.lat,
-                "lon": c.lon,
+                "lat": lat,
+                "lon": lon,
+                "placed": placed,
                 "source": c.source,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _places(basemap: dict[str, Any] | None) -> dict[str, tuple[float, float, str]]:
+    """The approximate places (lat, lon, how) a checked base map gives crossings, by crossing id."""
+    out = {}
+    for f in (basemap or {}).get("features", []):
+        props = f.get("properties") or {}
+        if props.get("kind") == "place":
+            lon, lat = f["geometry"]["coordinates"][:2]
+            out[str(props["crossing"])] = (float(lat), float(lon), str(props.get("how", "")))
+    return out
 
 
 MAP_FILE = "map.geojson"

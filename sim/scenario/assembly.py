@@ -18,6 +18,27 @@ from sim.scenario.user_files import display
 from sim.scenario.yaml_files import Loc, Positions, deep_merge, shift_list
 
 
+def _fold_map(data: dict[str, Any], where: Any) -> list[Problem]:
+    """Read ``map_file`` (the base map of the report) into ``map``, checked, so that a bad map fails at load."""
+    from sim.scenario.basemap import BasemapError, read_basemap
+
+    value = data.get("map_file")
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        return [Problem(*where(("map_file",)), "map_file", "must be the path of a GeoJSON base map")]
+    path = Path(value)
+    try:
+        basemap = read_basemap(path)
+    except BasemapError as err:
+        shown = display(path)
+        return [Problem(*where(("map_file",)), "map_file", f"{shown}: {str(err).partition(': ')[2] or err}")]
+    data["map"] = basemap.to_geojson()
+    data["map_file"] = None  # folded in: a resolved scenario carries the map, not the path
+    data.setdefault("resolved_from", []).append(display(path))
+    return []
+
+
 def assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Problem]:
     """Fold CSV catalogues, templates and per-crossing overrides into the crossing list."""
     problems: list[Problem] = []
@@ -53,6 +74,7 @@ def assemble(data: dict[str, Any], positions: Positions, shown: str) -> list[Pro
         data[key] = None  # folded in: a resolved scenario carries the rows, not the path
         data.setdefault("resolved_from", []).append(csv_shown)
 
+    problems += _fold_map(data, where)
     problems += _fold_corridors(data, positions, where)
     problems += fold_episode_files(data, positions, where)
     problems += fold_equeue_files(data, positions, where)

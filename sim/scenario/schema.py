@@ -324,12 +324,32 @@ class Scenario(Strict):
     equeues: list[EQueue] = Field(
         default_factory=list, description="Electronic queues: booked slots, priority quotas, waiting areas."
     )
+    map_file: str | None = Field(
+        default=None,
+        description="A GeoJSON base map beside the scenario (border line, country outlines, approximate places "
+        "of crossings without coordinates), drawn under the report's crossings.",
+    )
+    map: dict[str, Any] | None = Field(default=None, description="Set by the loader: the checked base map.")
     assumptions: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
     resolved_from: list[str] = Field(
         default_factory=list, description="Set by the loader: the files this scenario was assembled from."
     )
+
+    @field_validator("map")
+    @classmethod
+    def _checked_map(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A map written inline is checked as strictly as a map file."""
+        if value is None:
+            return None
+        from sim.scenario.basemap import BasemapError, parse_basemap
+
+        try:
+            parse_basemap(value, "map")
+        except BasemapError as err:
+            raise ValueError(str(err).partition(": ")[2] or str(err)) from None
+        return value
 
     @model_validator(mode="after")
     def _weekday_of_date(self) -> Scenario:

@@ -233,7 +233,7 @@ def resolve_extends(
     own_positions: Positions = {}
     data = _read_yaml(path, own_positions)
     # remember which file declared the CSV paths, which are relative to that file
-    for key in ("crossings_csv", "demand_csv", "corridors_csv"):
+    for key in ("crossings_csv", "demand_csv", "corridors_csv", "map_file"):
         if isinstance(data.get(key), str):
             data[key] = str(path.parent / data[key])
     for key in ("episode_files", "equeue_files"):
