@@ -4,7 +4,7 @@ Bad input is reported as ``file:line: field: what is expected`` with exit status
 traceback. Ctrl-C or SIGTERM ends a command within a second or two, with one line saying what
 was kept and exit status 130.
 
-The commands live in ``files``, ``runs`` and ``studies``; how they report failures in
+The commands live in ``files``, ``runs``, ``events`` and ``studies``; how they report failures in
 ``errors``, their phase lines and progress bar in ``progress``, and interrupts in ``signals``.
 Heavy libraries (pandas, matplotlib, pyarrow) are imported inside the commands that use them,
 so ``bordersim --help`` and ``bordersim validate`` start quickly.
@@ -23,6 +23,7 @@ import click  # noqa: E402
 from sim import __version__  # noqa: E402
 from sim.cli.calibrate import calibrate_cmd  # noqa: E402
 from sim.cli.errors import EXIT_INTERRUPTED, report_error  # noqa: E402
+from sim.cli.events import animate_cmd, events_cmd  # noqa: E402
 from sim.cli.files import report_cmd, schema, validate  # noqa: E402
 from sim.cli.runs import compare_cmd, run_cmd  # noqa: E402
 from sim.cli.studies import sweep_cmd, validate_model_cmd, warmup_cmd  # noqa: E402
@@ -60,6 +61,8 @@ for _command in (
     run_cmd,
     compare_cmd,
     report_cmd,
+    events_cmd,
+    animate_cmd,
     sweep_cmd,
     warmup_cmd,
     validate_model_cmd,

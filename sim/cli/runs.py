@@ -73,6 +73,12 @@ def run_options(default_out: str, min_replications: int = 1):
                 help="Split each replication into this many groups of crossings, run on separate workers "
                 "(same results to the last digit).",
             ),
+            click.option(
+                "--event-log",
+                is_flag=True,
+                help="Also write event_log.parquet (one row per traveller event, in vidigi's columns) into each "
+                "scenario's results; needs --records full.",
+            ),
         ]
         for option in reversed(options):
             f = option(f)
@@ -111,6 +117,7 @@ def run_cmd(
     scheduler: str | None,
     records: str,
     pieces: int,
+    event_log: bool,
     precision: float | None,
     precision_kpi: str,
     min_replications: int,
@@ -121,6 +128,7 @@ def run_cmd(
     from sim.experiments.run import Precision
 
     say = announcer(quiet)
+    _needs_visits(event_log, records)
     scenario = sim.load_scenario(scenario_file)
     folder = out or Path("results") / scenario.name
     target = reserve_folder(folder, overwrite, [scenario_file, *scenario.resolved_from], report=not no_report)
@@ -148,6 +156,9 @@ def run_cmd(
     say(f"writing results to {folder}")
     with phase("files", quiet) as tick:
         result.write(target, report=False, progress=tick)
+    if event_log:
+        say("writing the event log")
+        _event_logs([folder], quiet)
     if not no_report:
         say("drawing charts and report")
         with phase("charts and report", quiet) as tick:
@@ -167,6 +178,22 @@ def run_cmd(
         f"{m['entities']:,} travellers; wall time {m['wall_time_s']:.1f} s (simulation, as the report says) "
         f"-> {folder}/"
     )
+
+
+def _needs_visits(event_log: bool, records: str) -> None:
+    """Refuse ``--event-log`` before any simulation when the per-visit records it is made of will not be kept."""
+    if event_log and records != "full":
+        raise click.UsageError(f"--event-log needs the per-visit records: use --records full, not {records}")
+
+
+def _event_logs(folders: list[Path], quiet: bool) -> None:
+    """Each scenario's event log into its results folder, with progress."""
+    from sim.cli.events import write_event_logs
+
+    with phase("event logs", quiet) as tick:
+        for k, folder in enumerate(folders, 1):
+            write_event_logs([folder])
+            tick(k, len(folders), folder.name)
 
 
 def _warn_overloads(result) -> None:  # noqa: ANN001 - a RunResult, imported late
@@ -213,6 +240,7 @@ def compare_cmd(
     scheduler: str | None,
     records: str,
     pieces: int,
+    event_log: bool,
 ) -> None:
     """Compare scenarios against a baseline with common random numbers and paired 95% intervals."""
     from sim.experiments.run import compare
@@ -220,6 +248,7 @@ def compare_cmd(
     from sim.scenario.loader import load_scenario
 
     say = announcer(quiet)
+    _needs_visits(event_log, records)
     scenarios, problems = [], []
     # a glob such as scenarios/kz_ru_*.yaml may name the baseline again: run it once
     others = [f for f in other_files if f.resolve() != baseline_file.resolve()]
@@ -263,6 +292,9 @@ def compare_cmd(
     say(f"writing results to {folder}")
     with phase("files", quiet) as bar:
         result.write(target, report=False, progress=bar)
+    if event_log:
+        say("writing the event logs")
+        _event_logs([folder / s.name for s in scenarios], quiet)
     if not no_report:
         say("drawing charts and report")
         with phase("charts and report", quiet) as bar:

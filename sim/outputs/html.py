@@ -99,13 +99,14 @@ font-size:.9rem}
 )
 
 
-def page(title: str, sections: list[Html]) -> str:
-    """A whole page: the style is inline so that ``report.html`` needs no other file."""
+def page(title: str, sections: list[Html], head: Html | None = None) -> str:
+    """A whole page: style and scripts (``head``) are inline so that ``report.html`` needs no other file."""
     head = join(
         [
             Html('<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'),
             el("title", title),
             el("style", STYLE),
+            head or "",
         ]
     )
     body = join([el("h1", title), *sections])

@@ -28,6 +28,8 @@ from sim.outputs import charts, comparison_charts, map_charts
 from sim.outputs.equeue_sections import comparison_equeue_section, run_equeue_section
 from sim.outputs.files import atomic_write, write_text
 from sim.outputs.html import Html, data_table, el, figure, join, page
+from sim.outputs.interactive import scripts
+from sim.outputs.interactive_sections import interactive_forest, interactive_map
 from sim.outputs.network_sections import Embed, comparison_section, run_section
 from sim.outputs.overload_sections import comparison_verdicts, run_overload_section, verdict_box
 from sim.outputs.results import (
@@ -79,15 +81,17 @@ def _embedder(folder: Path) -> Embed:
     return embed
 
 
-Chart = tuple[str, Callable[[], Figure], str, str]
-"""A chart of a page: its file name, how to draw it, its alt text and caption."""
+Chart = tuple[str, Callable[[], Figure], str, str] | tuple[str, Callable[[], Figure], str, str, Callable[[Html], Html]]
+"""A chart of a page: its file name, how to draw it, its alt text and caption, and optionally the
+interactive version to show in front of it (given the static figure as its fallback)."""
 
 
 def _draw(folder: Path, figs: list[Chart], progress: Progress | None, done: int = 0, extra: int = 0) -> Html:
     """Draw, save and embed each chart, telling ``progress`` after each (``extra`` steps came before)."""
     out = []
-    for k, (key, make, alt, caption) in enumerate(figs, 1):
-        out.append(figure(_save(make(), folder, key), alt, caption))
+    for k, (key, make, alt, caption, *interactive) in enumerate(figs, 1):
+        static = figure(_save(make(), folder, key), alt, caption)
+        out.append(interactive[0](static) if interactive else static)
         if progress is not None:
             progress(done + k, extra + len(figs) + 1, key)
     return join(out)
@@ -136,6 +140,7 @@ def run_report(folder: Path, progress: Progress | None = None) -> Path:
             "Each crossing at its coordinates, coloured by mean wait and sized by throughput; a hollow marker is "
             "an approximate place (no published coordinates)."
             + (f" Base map: {r.basemap.attribution}" if r.basemap is not None else ""),
+            lambda static: interactive_map(r, static),
         ),
     ]
     drawn = [f for f in figs if f is not None]
@@ -175,7 +180,7 @@ def run_report(folder: Path, progress: Progress | None = None) -> Path:
         notes(m),
     ]
     out = folder / "report.html"
-    write_text(out, page(f"bordersim report: {r.name}", sections))
+    write_text(out, page(f"bordersim report: {r.name}", sections, head=scripts()))
     if progress is not None:
         progress(len(drawn) + 1, len(drawn) + 1, "report.html")
     return out
@@ -202,6 +207,7 @@ def comparison_report(folder: Path, jobs: int = 1, progress: Progress | None = N
             "Differences from the baseline",
             "Each scenario minus the baseline, whole border, per flow, with the 95% paired confidence interval; "
             "the axes are logarithmic beyond ±1 so that large and small changes both show.",
+            lambda static: interactive_forest(comparison, base.units, colours, static),
         ),
         None
         if not kept
@@ -305,7 +311,8 @@ def comparison_report(folder: Path, jobs: int = 1, progress: Progress | None = N
         notes(base.manifest),
     ]
     out = folder / "report.html"
-    write_text(out, page(f"bordersim comparison: {manifest['baseline']} and {len(runs) - 1} other(s)", sections))
+    title = f"bordersim comparison: {manifest['baseline']} and {len(runs) - 1} other(s)"
+    write_text(out, page(title, sections, head=scripts()))
     if progress is not None:
         progress(total, total, "report.html")
     return out
