@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -24,7 +25,16 @@ HANG_GUARD_S = 300.0
 over 60 s to reach a phase); a command that hangs still fails the test, only later."""
 
 # the lines a command prints as a phase begins; after an interrupt, nothing but these and one "interrupted." line
-PHASES = ("simulating ", "writing results to ", "drawing charts and report", "running sweep ", "starting a local Dask")
+PHASES = (
+    "simulating ",
+    "writing results to ",
+    "writing the event log",
+    "drawing charts and report",
+    "running sweep ",
+    "starting a local Dask",
+)
+PROGRESS = re.compile(r"^  [^:]+: \d+ of \d+( \(.*\))?$")
+"""A phase's plain progress line, printed when the output is not a terminal."""
 
 
 class Command:
@@ -170,4 +180,6 @@ def only_phases_and_interrupted(stderr: str) -> bool:
     """Whether the command said nothing but its phase lines and exactly one ``interrupted.`` line."""
     lines = [line for line in stderr.splitlines() if line.strip()]
     interrupted = [line for line in lines if line.startswith("interrupted. ")]
-    return len(interrupted) == 1 and all(line.startswith(PHASES) or line in interrupted for line in lines)
+    return len(interrupted) == 1 and all(
+        line.startswith(PHASES) or PROGRESS.match(line) or line in interrupted for line in lines
+    )

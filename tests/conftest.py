@@ -82,3 +82,42 @@ def run_dict(data: dict[str, Any], **kw: Any) -> sim.RunResult:
 @pytest.fixture
 def tutorial() -> sim.Scenario:
     return sim.load_scenario("scenarios/tutorial_single_crossing.yaml")
+
+
+def our_scripts() -> set[str]:
+    """The bodies of the only executable scripts a report may hold: the bundled chart libraries and loader."""
+    import re
+
+    from sim.outputs.interactive import scripts
+
+    return set(re.findall(r"<script>(.*?)</script>", str(scripts()), flags=re.DOTALL))
+
+
+def only_our_scripts(page: str) -> None:
+    """Every script of ``page`` is one of ``our_scripts()`` or inert JSON data with every ``<`` escaped.
+
+    Reports embed the chart libraries; a user's text may only ever be data, never code.
+    """
+    import re
+
+    ours = our_scripts()
+    for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", page, flags=re.DOTALL | re.IGNORECASE):
+        if 'type="application/json"' in attrs:
+            assert "<" not in body
+            assert ">" not in body
+            continue
+        assert attrs.strip() == "", attrs
+        assert body in ours, body[:200]
+
+
+BROWSER_OUR_SCRIPTS = (
+    "return Array.from(document.scripts).filter(s => s.type !== 'application/json').map(s => s.text.length)"
+)
+"""In a browser: the lengths of a page's executable scripts, to compare with ``our_scripts()``."""
+
+
+def without_scripts(page: str) -> str:
+    """``page`` without its script elements: the markup a name could have got into."""
+    import re
+
+    return re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.DOTALL | re.IGNORECASE)

@@ -35,7 +35,7 @@ def sweep_cmd(sweep_file: Path, out: Path | None, jobs: int, backend: str, sched
         f"running sweep {sweep.spec.name}: {plural(runs, 'run')}, finished ones skipped, "
         f"{where_run(jobs, backend, scheduler, runs)}"
     )
-    with phase(f"sweep {sweep.spec.name}: runs", quiet) as tick:
+    with phase("runs", quiet) as tick:
         result = run_sweep(sweep, folder, jobs, backend, scheduler, lambda done, total: tick(done, total))
     click.echo(
         f"sweep {sweep.spec.name}: {len(sweep.points)} design points x {sweep.spec.replications} replications; "
