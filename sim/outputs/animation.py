@@ -70,6 +70,7 @@ SCRIPT = r"""
 (() => {
   "use strict";
   const D = JSON.parse(document.getElementById("anim-data").textContent);
+  const country = (side) => (D.countries && D.countries[side]) || "side " + side;
   const WEEK = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
   const SHORT = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
   const $ = (id) => document.getElementById(id);
@@ -171,7 +172,7 @@ SCRIPT = r"""
     view.append(make("h2", null, c.name + " (" + c.id + ")"));
     for (const d of c.directions) {
       const sec = make("section", "direction");
-      sec.append(make("h3", null, "From side " + d.from + " to side " + d.to + " (" + d.direction + ")"));
+      sec.append(make("h3", null, "From " + country(d.from) + " to " + country(d.to)));
       const lane = make("div", "lane");
       const zone = make("div", "zone");
       zone.append(make("div", "post-title", "neutral zone"));
@@ -179,8 +180,8 @@ SCRIPT = r"""
       zone.append(zb);
       if (c.zone === "yes") updaters.push((i) => zone.classList.toggle("full", d.in_zone[i] >= c.capacity));
       if (c.zone === "unknown") zone.append(make("div", "muted", "its places are not recorded in this folder"));
-      lane.append(post("exit post · side " + d.from, d.exit, false), make("div", "arrow", "→"), zone);
-      lane.append(make("div", "arrow", "→"), post("entry post · side " + d.to, d.entry, c.zone !== "none"));
+      lane.append(post("exit post · " + country(d.from), d.exit, false), make("div", "arrow", "→"), zone);
+      lane.append(make("div", "arrow", "→"), post("entry post · " + country(d.to), d.entry, c.zone !== "none"));
       sec.append(lane);
       view.append(sec);
     }
@@ -200,7 +201,7 @@ SCRIPT = r"""
           name.rowSpan = r.directions.length;
           name.title = r.id;
         }
-        tr.append(make("td", null, d.from + " → " + d.to));
+        tr.append(make("td", null, country(d.from) + " → " + country(d.to)));
         tr.appendChild(make("td")).append(bar(d.exit_wait, "queue", logShare));
         tr.appendChild(make("td")).append(zoneBar(d.in_zone, r.zone, r.capacity));
         tr.appendChild(make("td")).append(bar(d.entry_wait, "queue", logShare));

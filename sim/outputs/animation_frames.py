@@ -257,6 +257,8 @@ def animation_data(
         "warmup": float(m["warmup_min"]),
         "start_weekday": str(m.get("start_weekday") or ""),
         "start_date": str(m["start_date"]) if m.get("start_date") else None,
+        # sides a and b by their countries' names (folders that predate them: A and B)
+        "countries": {k: str(v) for k, v in (m.get("countries") or {"a": "A", "b": "B"}).items()},
     }
     if crossing is not None:
         data["mode"] = "crossing"
