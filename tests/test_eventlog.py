@@ -264,3 +264,49 @@ def test_a_failed_write_leaves_no_file(folders, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         write_event_log(folders["tutorial"], tmp_path / "log.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_run_writes_the_event_log_when_asked_and_refuses_without_visits(tmp_path):
+    """``--event-log`` writes event_log.parquet beside the results; without per-visit records it is refused
+    before anything runs, with exit status 2."""
+    import subprocess
+    import sys
+
+    tutorial = str(Path(__file__).resolve().parent.parent / "scenarios" / "tutorial_single_crossing.yaml")
+    common = ["--days", "1.2", "--replications", "2", "--no-report", "--quiet"]
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "run", tutorial, *common, "--event-log", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    log = pd.read_parquet(out / "event_log.parquet")
+    assert list(log.columns[:7]) == ["entity_id", "event_type", "event", "time", "resource_id", "run_number", "pathway"]
+    records = pd.read_parquet(out / "records.parquet")
+    arrivals = log[log["event"] == "arrival"]
+    assert len(arrivals) == len(records)
+    assert set(log["run_number"]) == set(records["replication"])
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "run",
+            tutorial,
+            *common,
+            "--event-log",
+            "--records",
+            "none",
+            "--out",
+            str(tmp_path / "no"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert refused.returncode == 2
+    assert "--event-log needs the per-visit records" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "no").exists()
