@@ -16,7 +16,7 @@ from sim.experiments.provenance import versions
 from sim.experiments.run import RunResult, execute, summarise, with_overrides
 from sim.experiments.spool import Spool
 from sim.outputs.files import ResultsFolder
-from sim.outputs.results import Progress, draw_into, write_comparison_files
+from sim.outputs.writing import Progress, draw_into, write_comparison_files
 from sim.scenario.schema import Scenario
 
 

@@ -30,7 +30,7 @@ from sim.experiments.replicate import simulate_piece as _simulate_piece
 from sim.experiments.spool import Spool
 from sim.outputs.files import ResultsFolder
 from sim.outputs.records import LEVELS, read_records
-from sim.outputs.results import Progress, crossings_frame, draw_into, write_run_files
+from sim.outputs.writing import Progress, crossings_frame, draw_into, write_run_files
 from sim.scenario.loader import scenario_hash
 from sim.scenario.schema import Scenario
 
@@ -379,7 +379,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(module, name)
     if name == "ReportFailed":
-        from sim.outputs.results import ReportFailed
+        from sim.outputs.writing import ReportFailed
 
         return ReportFailed
     raise AttributeError(f"module 'sim.experiments.run' has no attribute {name!r}")

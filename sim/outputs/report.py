@@ -34,7 +34,6 @@ from sim.outputs.network_sections import Embed, comparison_section, run_section
 from sim.outputs.overload_sections import comparison_verdicts, run_overload_section, verdict_box
 from sim.outputs.results import (
     COMPARISON_MANIFEST,
-    Progress,
     ReportError,
     RunFolder,
     is_comparison,
@@ -54,6 +53,7 @@ from sim.outputs.sections import (
 )
 from sim.outputs.summary_sections import comparison_summary, run_summary
 from sim.outputs.table_columns import COMPARISON_COLUMNS
+from sim.outputs.writing import Progress
 
 __all__ = ["ReportError", "RunFolder", "build_report", "comparison_report", "run_report"]
 
