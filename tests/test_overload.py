@@ -108,7 +108,7 @@ def test_the_report_says_the_verdict_first_and_escapes_names(overloaded, tmp_pat
     assert body.index('id="verdict"') < body.index("<h2>")
     assert body.startswith("<body><h1>")
     assert body.index("</h1>") + len("</h1>") == body.index('<div id="verdict"')
-    assert "Overloaded:</strong> 1 queue grows without bound — worst: crossing x, a_to_b, truck" in page
+    assert "Overloaded:</strong> 1 queue grows without bound — worst: crossing x, A → B, truck" in page
     assert "lower bound" in page
     assert 'id="overloaded"' in page  # the table of overloaded rows
     assert (out / "charts" / "daily_backlog.png").exists()

@@ -298,8 +298,12 @@ def _n(value: float, digits: int = 0) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{digits}f}"
 
 
-def verdict_sentence(overload: pd.DataFrame) -> tuple[bool, str]:
-    """(stable, the verdict in one sentence) for a run's ``overload.csv``."""
+def verdict_sentence(overload: pd.DataFrame, directions: dict[str, str] | None = None) -> tuple[bool, str]:
+    """(stable, the verdict in one sentence) for a run's ``overload.csv``.
+
+    ``directions`` names each direction for a reader (``a_to_b`` → "Kazakhstan → Russia");
+    without it the sentence keeps the identifiers, as the command line prints them.
+    """
     rows = overloaded_rows(overload)
     if rows.empty:
         return True, "Stable: every queue cleared (no backlog grows over the run)."
@@ -322,7 +326,8 @@ def verdict_sentence(overload: pd.DataFrame) -> tuple[bool, str]:
             f"{_n(w['wait_p95_lb_min'], 1)} min)."
         )
     return False, (
-        f"Overloaded: {len(rows)} {queues} without bound — worst: crossing {w['crossing']}, {w['direction']}, "
+        f"Overloaded: {len(rows)} {queues} without bound — worst: crossing {w['crossing']}, "
+        f"{(directions or {}).get(str(w['direction']), w['direction'])}, "
         f"{w['flow']}: backlog {_n(w['backlog_end'])} at the end, growing {_n(w['growth_per_day'], 1)} a day"
         f"{capped}; {waits}"
     )

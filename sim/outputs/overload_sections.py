@@ -16,6 +16,7 @@ from sim.analysis.overload import overloaded_rows, verdict_sentence
 from sim.outputs import charts
 from sim.outputs.html import Html, data_table, el, fmt, join, pm
 from sim.outputs.network_sections import Embed
+from sim.outputs.readable import direction_label
 from sim.outputs.results import RunFolder
 
 _BOX = "border-left:4px solid {colour};background:{background};padding:.4rem 1rem;margin:1rem 0"
@@ -31,11 +32,15 @@ NO_VERDICT = (
 )
 
 
-def verdict_box(overload: pd.DataFrame | None) -> Html:
+def _directions(countries: tuple[str, str]) -> dict[str, str]:
+    return {d: direction_label(d, countries) for d in ("a_to_b", "b_to_a")}
+
+
+def verdict_box(overload: pd.DataFrame | None, countries: tuple[str, str] = ("A", "B")) -> Html:
     """The run's verdict, first on its page: stable, or how many queues grow and the worst of them."""
     if overload is None:
         return el("div", el("p", NO_VERDICT), id="verdict", class_="verdict", style=UNKNOWN_STYLE)
-    stable, sentence = verdict_sentence(overload)
+    stable, sentence = verdict_sentence(overload, _directions(countries))
     head, _, rest = sentence.partition(":")
     return el(
         "div",
@@ -54,7 +59,7 @@ def comparison_verdicts(runs: list[RunFolder]) -> Html:
             unknown += 1
             lines.append(el("li", join([el("b", r.name), ": ", NO_VERDICT])))
             continue
-        stable, sentence = verdict_sentence(r.overload)
+        stable, sentence = verdict_sentence(r.overload, _directions(r.countries))
         bad += not stable
         lines.append(el("li", join([el("b", r.name), ": ", sentence])))
     if bad:
@@ -78,17 +83,13 @@ def comparison_verdicts(runs: list[RunFolder]) -> Html:
     )
 
 
-def _direction(value: object) -> str:
-    return str(value).replace("_", " ")
-
-
-def overload_rows_table(overload: pd.DataFrame) -> pd.DataFrame:
+def overload_rows_table(overload: pd.DataFrame, countries: tuple[str, str] = ("A", "B")) -> pd.DataFrame:
     """The rows whose queue grows, fastest first: backlog, growth and the waits with and without the queue."""
     rows = overloaded_rows(overload).head(MAX_ROWS)
     return pd.DataFrame(
         {
             "crossing": rows["crossing"].astype(str),
-            "direction": rows["direction"].map(_direction),
+            "direction": [direction_label(str(d), countries) for d in rows["direction"]],
             "flow": rows["flow"].astype(str),
             "verdict": rows["verdict"].astype(str),
             "backlog at the end": [
@@ -124,7 +125,13 @@ def run_overload_section(r: RunFolder, embed: Embed) -> Html:
             caption = f"{len(rows)} crossing x direction x flow row(s) whose queue grows without bound"
             if len(rows) > MAX_ROWS:
                 caption += f" (the {MAX_ROWS} fastest growing)"
-            parts.append(el("div", data_table(overload_rows_table(r.overload), "overloaded", caption), class_="wide"))
+            parts.append(
+                el(
+                    "div",
+                    data_table(overload_rows_table(r.overload, r.countries), "overloaded", caption),
+                    class_="wide",
+                )
+            )
     window = float(r.manifest["horizon_min"]) - float(r.manifest["warmup_min"])
     if r.daily is not None and window > 1440 and len(r.daily):
         parts.append(

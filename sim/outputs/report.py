@@ -147,7 +147,7 @@ def run_report(folder: Path, progress: Progress | None = None) -> Path:
     images = _draw(folder, drawn, progress)
     reason = why_nothing_completed(r.records, warm)
     sections = [
-        verdict_box(r.overload),
+        verdict_box(r.overload, r.countries),
         notice(NOTHING_TO_SHOW, [reason] if reason else []),
         run_summary(r),
         el("h2", "Headline"),

@@ -219,7 +219,7 @@ def comparison_summary(runs: list[RunFolder], comparison: pd.DataFrame) -> Html:
                     if shown and max(p95["value"], p95["baseline_value"]) >= 0.1:
                         body += (
                             f" The slowest 5% waited over {duration(float(p95['value']))} instead of "
-                            f"{duration(float(p95['baseline_value']))}."
+                            f"{duration(float(p95['baseline_value']))}: {change_words(p95, 'wait_p95_min')}."
                         )
                 caveats = [
                     overload_caveat(r.overload, direction, flow, _names(r)),
