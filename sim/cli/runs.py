@@ -320,10 +320,15 @@ def _print_comparison(result) -> None:  # noqa: ANN001 - ComparisonResult, impor
     head = comparison_headline(t, units)
     table = Table(title=f"Border-wide mean time at the border: each scenario against {result.manifest['baseline']}")
     for col in head.columns:
-        table.add_column(col, justify="right" if col in ("baseline", "scenario value", "change") else "left")
+        # names are never cut: a reader must see which scenario a row is
+        table.add_column(
+            col,
+            justify="right" if col in ("baseline", "scenario value", "change") else "left",
+            no_wrap=col in ("scenario", "flow", "difference", "95% interval"),
+        )
     for row in head.itertuples(index=False):
         table.add_row(*(str(v) for v in row))
-    Console(width=max(Console().width, 130)).print(table)
+    Console(width=max(Console().width, 170)).print(table)
     if "overloaded" in t and t["overloaded"].any():
         click.echo(
             "note: rows marked overloaded have a queue growing without bound on that side: their means over "

@@ -65,7 +65,9 @@ _LOADER = """
       var figure = chart.closest("figure") || chart.parentNode;
       try {
         if (typeof vegaEmbed !== "function") throw new Error("the chart libraries did not load");
-        vegaEmbed(chart, JSON.parse(el.textContent), {actions: false, renderer: "svg", mode: "vega-lite", logLevel: 1})
+        // compiled here so that Vega-Lite's notes to the author stay out of the reader's console
+        var compiled = vegaLite.compile(JSON.parse(el.textContent), {logger: vega.logger(vega.Error)}).spec;
+        vegaEmbed(chart, compiled, {actions: false, renderer: "svg", mode: "vega", logLevel: vega.Error})
           .then(function () { figure.classList.add("vega-drawn"); })
           .catch(function (error) { fail(figure, chart, error); });
       } catch (error) {
