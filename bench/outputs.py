@@ -114,7 +114,7 @@ def main() -> None:
         rows = []
         for name in [*OUTPUTS, SIMULATION]:
             ms = runs[name]
-            size = "" if name == SIMULATION else Spread.of(m.value for m in ms).format(",.1f", MIB)
+            size = "" if name == SIMULATION else Spread.of(m.value for m in ms).format(",.2f", MIB)
             rows.append(
                 [
                     name,
