@@ -14,12 +14,11 @@ logarithm of the count, so lines of 5 and of 5,000 both read), never one dot per
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from sim.outputs.animation_frames import animation_data
 from sim.outputs.files import write_text
+from sim.outputs.html import script_json
 
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 """The page may run its own inline script and style and nothing else: no fetch, no image from anywhere."""
@@ -318,12 +317,6 @@ PAGE = """<!DOCTYPE html>
 """
 
 
-def embedded_json(data: Any) -> str:
-    """JSON that cannot end its ``<script>`` element or open another: ``<``, ``>`` and ``&`` as escapes."""
-    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def animation_html(
     folder: Path,
     *,
@@ -350,7 +343,7 @@ def animation_html(
         replication=replication,
         step_min=step_min,
     )
-    return PAGE.format(policy=POLICY, style=STYLE, data=embedded_json(data), script=SCRIPT)
+    return PAGE.format(policy=POLICY, style=STYLE, data=script_json(data), script=SCRIPT)
 
 
 def write_animation(

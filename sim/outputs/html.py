@@ -8,7 +8,9 @@ themselves from escaped parts): one place to check that a report cannot inject a
 from __future__ import annotations
 
 import html
+import json
 import numbers
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,6 +56,19 @@ def pm(mean: Any, half: Any, digits: int = 1) -> str:
     if half is None or pd.isna(half):
         return fmt(mean, digits)
     return f"{fmt(mean, digits)} ± {fmt(half, digits)}"
+
+
+_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(data: Any) -> str:
+    """``data`` as JSON to embed in a ``<script>`` element, the one way pages embed data.
+
+    No ``<``, ``>`` or ``&`` (a name can neither end the element nor open another), and no
+    JavaScript line breaks.
+    """
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_ESCAPES[m.group()], text)
 
 
 def data_table(df: pd.DataFrame, table_id: str = "", caption: str = "") -> Html:

@@ -13,7 +13,6 @@ charts draw names as text and vega-embed's tooltip escapes them too.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import numbers
 import re
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 
-from sim.outputs.html import Html, attr, el, fmt, join
+from sim.outputs.html import Html, attr, el, fmt, join, script_json
 
 LIBRARIES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
@@ -33,7 +32,6 @@ CONFIG = {"font": FONT, "axis": {"labelFontSize": 11, "titleFontSize": 11}, "leg
 SPARE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 MISSING = "#bdbdbd"
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
-_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 # Hides the static fallback once scripts run, shows it again if a chart fails, and prints it.
 _STYLE = """
@@ -123,9 +121,8 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def spec_json(spec: dict) -> str:
-    """The spec as JSON safe inside a ``<script>``: no ``<``, ``>`` or ``&``, no JavaScript line breaks."""
-    text = json.dumps(_plain(spec), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_ESCAPES[m.group()], text)
+    """The spec as JSON safe inside a ``<script>`` (``script_json``), its values made plain for Vega."""
+    return script_json(_plain(spec))
 
 
 def vega_figure(spec: dict, chart_id: str, caption: str, *, fallback: Html | None = None) -> Html:
