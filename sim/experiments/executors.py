@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 _CLOSE_TIMEOUT_S = 2.0  # closing a cluster that is stopped on purpose waits no longer
 _SETTLE_TIMEOUT_S = 1.5  # nor does an interrupted start-up for its last worker processes
+_MANAGER_TIMEOUT_S = 10.0  # a stopped pool's manager thread, its workers ended, is waited for no longer
 _WORKER_LOG_LEVEL = "DASK_LOGGING__DISTRIBUTED"
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -74,6 +75,7 @@ def stop_pool(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
     is killed, so stopping never waits for a task to finish.
     """
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown forgets it
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
@@ -85,11 +87,24 @@ def stop_pool(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
         if process.is_alive():
             process.kill()
             process.join(grace)
-    # let the pool's manager thread see its workers gone and finish: left running, it can
-    # close its wake-up pipe while the interpreter's exit hook writes to it ("Bad file descriptor")
-    manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
-        manager.join(grace)
+        _settle_manager(manager)
+
+
+def _settle_manager(manager: threading.Thread, bound: float = _MANAGER_TIMEOUT_S) -> None:
+    """Let the pool's manager thread see its workers gone and finish before the command ends.
+
+    Left running, it can close its wake-up pipe while the interpreter's exit hook writes to
+    it, and the user sees a "Bad file descriptor" traceback after the interrupt line. With
+    every worker ended it finishes in milliseconds, but on a loaded machine that may take
+    more than a second, so it is waited for up to ``bound``; one still running then is taken
+    out of the exit hook's list (the interpreter still waits for it, as for any thread).
+    """
+    manager.join(bound)
+    if manager.is_alive():
+        from concurrent.futures import process
+
+        getattr(process, "_threads_wakeups", {}).pop(manager, None)
 
 
 def _run_chunk(fn: Callable[..., T], items: Sequence[tuple[Any, ...]]) -> list[T]:
