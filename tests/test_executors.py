@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import os
-import time
+import threading
 from concurrent.futures import ProcessPoolExecutor, process
 
 from sim.experiments.executors import _worker_init, stop_pool
 
 
-def _sleep(seconds: float) -> float:
-    time.sleep(seconds)  # a task that is still running when the pool is stopped
-    return seconds
+def _block() -> None:
+    """A task that never finishes by itself: it is running (or waiting) whenever the pool is stopped."""
+    threading.Event().wait()
+
+
+def _nothing() -> None:
+    return None
 
 
 def test_stopped_pool_has_no_manager_thread_left():
     pool = ProcessPoolExecutor(max_workers=2, initializer=_worker_init, initargs=(os.getpid(),))
-    futures = [pool.submit(_sleep, 30.0) for _ in range(4)]
-    started = pool.submit(_sleep, 0.0)
+    futures = [pool.submit(_block) for _ in range(4)]
+    started = pool.submit(_nothing)
     # the pool is up: its manager thread exists once a task has been submitted
     manager = pool._executor_manager_thread
     assert manager is not None
