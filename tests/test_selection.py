@@ -1,0 +1,293 @@
+"""Holm's correction, the paired p-value and procedure KN (Kim and Nelson 2001) for picking the best."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.analysis.selection import (
+    KimNelson,
+    Selection,
+    holm,
+    holm_significant,
+    kn_constants,
+    paired_p_value,
+    select_best,
+)
+
+# ---------------------------------------------------------------- paired p-value
+
+
+def test_paired_p_value_matches_scipy_ttest_rel():
+    rng = np.random.default_rng(1)
+    for n in (2, 3, 10, 40):
+        a = rng.normal(0.3, 1, n)
+        b = rng.normal(0.0, 1, n) + 0.5 * a
+        assert paired_p_value(a - b) == pytest.approx(stats.ttest_rel(a, b).pvalue, rel=1e-10)
+
+
+def test_paired_p_value_drops_nan_pairs_and_handles_degenerate_cases():
+    a = np.array([1.0, 2.5, np.nan, 4.0, 3.0])
+    b = np.array([0.5, 2.0, 1.0, np.nan, 1.0])
+    keep = ~np.isnan(a - b)
+    assert paired_p_value(a - b) == pytest.approx(stats.ttest_rel(a[keep], b[keep]).pvalue, rel=1e-10)
+    assert math.isnan(paired_p_value(np.array([1.0, np.nan])))
+    assert math.isnan(paired_p_value(np.array([])))
+    assert paired_p_value(np.array([2.0, 2.0, 2.0])) == 0.0
+    assert paired_p_value(np.zeros(4)) == 1.0
+
+
+# ---------------------------------------------------------------- Holm
+
+
+def test_holm_hand_computed_example():
+    # sorted: 0.005*4=0.02, 0.01*3=0.03, 0.03*2=0.06, 0.04*1=0.04 -> running max 0.02, 0.03, 0.06, 0.06
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+    assert holm_significant([0.01, 0.04, 0.03, 0.005]).tolist() == [True, False, False, True]
+    assert holm_significant([0.01, 0.04, 0.03, 0.005], alpha=0.06).tolist() == [True, True, True, True]
+
+
+def test_holm_cap_nan_and_single():
+    np.testing.assert_allclose(holm([0.5, 0.6]), [1.0, 1.0])
+    adjusted = holm([0.01, np.nan, 0.04])  # m = 2: the NaN is not counted
+    np.testing.assert_allclose(adjusted, [0.02, np.nan, 0.04])
+    assert holm_significant([0.01, np.nan, 0.04]).tolist() == [True, False, True]
+    np.testing.assert_allclose(holm([0.2]), [0.2])
+    assert holm([]).shape == (0,)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        holm([0.1, 1.5])
+
+
+def test_holm_is_monotone_bounded_and_matches_the_step_down_rule():
+    rng = np.random.default_rng(2)
+    for _ in range(200):
+        m = int(rng.integers(1, 9))
+        p = rng.uniform(0, 0.2, m) ** rng.uniform(0.5, 2)
+        adjusted = holm(p)
+        assert (adjusted >= p - 1e-15).all()
+        assert (adjusted <= 1).all()
+        order = np.argsort(p)
+        assert (np.diff(adjusted[order]) >= -1e-15).all()  # same order as the raw p-values
+        for alpha in (0.01, 0.05, 0.1):
+            # step-down: reject the j-th smallest while every smaller one met p <= alpha / (m - j)
+            passed = np.cumprod(p[order] <= alpha / (m - np.arange(m))).astype(bool)
+            expected = np.zeros(m, dtype=bool)
+            expected[order] = passed
+            assert holm_significant(p, alpha).tolist() == expected.tolist()
+
+
+# ---------------------------------------------------------------- KN constants and one screening step
+
+
+def test_kn_constants_by_hand():
+    # k=2, n0=2, alpha=0.05: (0.1)^(-2) = 100 -> eta = 49.5, h2 = 2 * 49.5 * 1 = 99
+    assert kn_constants(2, 2, 0.05) == pytest.approx((49.5, 99.0))
+    # k=3, n0=3, alpha=0.1: (0.1)^(-1) = 10 -> eta = 4.5, h2 = 2 * 4.5 * 2 = 18
+    assert kn_constants(3, 3, 0.1) == pytest.approx((4.5, 18.0))
+    # k=5, n0=10, alpha=0.05: 0.025^(-2/9) = 2.26993..., eta = 0.63497, h2 = 11.4294
+    assert kn_constants(5, 10, 0.05) == pytest.approx((0.6349672651536731, 11.429410772766115), rel=1e-12)
+    with pytest.raises(ValueError, match="k >= 2"):
+        kn_constants(1, 10, 0.05)
+    with pytest.raises(ValueError, match="alpha"):
+        kn_constants(2, 10, 0.6)
+
+
+@pytest.mark.parametrize(("delta", "eliminated"), [(9.0, True), (5.0, False)])
+def test_first_screening_uses_w_by_hand(delta, eliminated):
+    # systems 0: (0, 2), 1: (1, 5); differences (-1, -3): S2 = 2; means 1 and 3; h2 = 99 (k=2, n0=2)
+    # W(2) = delta / 4 * (99 * 2 / delta^2 - 2): 1.0 for delta=9 (3 > 1 + 1: out), 7.4 for delta=5 (kept)
+    first = np.array([[0.0, 1.0], [2.0, 5.0]])
+    for minimise, loser in ((True, 1), (False, 0)):
+        kn = KimNelson(2, 2, 0.05, delta, minimise=minimise)
+        kn.start(first)
+        assert kn.done is eliminated
+        assert kn.survivors == ([1 - loser] if eliminated else [0, 1])
+        if eliminated:
+            out = kn.result().systems[loser]
+            assert (out.eliminated_at, out.eliminated_by, out.replications) == (2, 1 - loser, 2)
+
+
+# ---------------------------------------------------------------- KN under the slippage configuration
+
+K, N0, ALPHA, DELTA, BEST = 5, 10, 0.05, 0.5, 2
+
+
+def slippage(seed: int, corr: float = 0.0, minimise: bool = True, sign: float = 1.0, **kw) -> Selection:
+    """Normal systems, sd 1, best (index BEST) at 0, others at DELTA; corr = common noise share; values times sign."""
+    rng = np.random.default_rng(seed)
+    mu = np.full(K, DELTA)
+    mu[BEST] = 0.0
+
+    def sample(systems: list[int], r: int) -> dict[int, float]:
+        x = sign * (mu + math.sqrt(corr) * rng.standard_normal() + math.sqrt(1 - corr) * rng.standard_normal(K))
+        return {i: float(x[i]) for i in systems}
+
+    return select_best(sample, K, N0, ALPHA, DELTA, minimise=minimise, **kw)
+
+
+MACRO = 400
+
+
+@pytest.fixture(scope="module")
+def independent() -> list[Selection]:
+    return [slippage(1000 + m) for m in range(MACRO)]
+
+
+@pytest.fixture(scope="module")
+def crn() -> list[Selection]:
+    return [slippage(1000 + m, corr=0.5) for m in range(MACRO)]
+
+
+def pcs_floor(n: int) -> float:
+    return 1 - ALPHA - 2 * math.sqrt(ALPHA * (1 - ALPHA) / n)  # two standard errors below the promise
+
+
+def test_probability_of_correct_selection_holds_in_slippage_configuration(independent, crn):
+    for runs in (independent, crn):
+        assert all(s.guarantee and s.ended_by == "one survivor" for s in runs)
+        pcs = np.mean([s.best == BEST for s in runs])
+        assert pcs >= pcs_floor(MACRO), pcs
+
+
+def test_common_random_numbers_need_fewer_replications(independent, crn):
+    # variance of differences halves (2 -> 1) with half the noise common to all systems
+    ind = np.mean([s.total_replications for s in independent])
+    cor = np.mean([s.total_replications for s in crn])
+    assert cor < 0.75 * ind, (cor, ind)
+
+
+def test_kn_plus_plus_variance_update_keeps_pcs_and_saves_replications(independent):
+    runs = [slippage(1000 + m, variance_update=True) for m in range(200)]
+    assert all(s.variance_update and s.guarantee for s in runs)
+    assert np.mean([s.best == BEST for s in runs]) >= pcs_floor(200)
+    ind = np.mean([s.total_replications for s in independent[:200]])
+    assert np.mean([s.total_replications for s in runs]) < ind
+
+
+def test_clearly_inferior_system_is_eliminated_at_n0_and_never_sampled_again():
+    rng = np.random.default_rng(3)
+    asked: list[tuple[int, ...]] = []
+
+    def sample(systems: list[int], r: int) -> dict[int, float]:
+        asked.append(tuple(systems))
+        x = np.array([0.0, 0.0, 100.0]) + rng.standard_normal(3)
+        return {i: float(x[i]) for i in systems}
+
+    sel = select_best(sample, 3, 5, 0.05, 1.0, max_replications=30)
+    worst = sel.systems[2]
+    assert (worst.eliminated_at, worst.replications) == (5, 5)
+    assert worst.eliminated_by in (0, 1)
+    assert worst.mean > 90
+    assert all(2 not in a for a in asked[5:])
+
+
+def test_maximising_is_the_mirror_of_minimising():
+    low = slippage(7)
+    high = slippage(7, minimise=False, sign=-1.0)  # same draws, negated: the best is the highest
+    assert (low.best, low.stages, low.total_replications) == (high.best, high.stages, high.total_replications)
+    for a, b in zip(low.systems, high.systems, strict=True):
+        assert (a.replications, a.eliminated_at, a.eliminated_by) == (b.replications, b.eliminated_at, b.eliminated_by)
+        assert a.mean == pytest.approx(-b.mean)
+    assert not high.minimise
+    assert high.survivors == (BEST,)
+
+
+def test_same_seed_same_selection():
+    assert slippage(11) == slippage(11)
+    assert slippage(11, corr=0.5) == slippage(11, corr=0.5)
+
+
+def test_cap_ends_without_guarantee():
+    sel = slippage(5, max_replications=15)  # too few for delta = 0.5 with unit variance
+    assert sel.ended_by == "cap"
+    assert not sel.guarantee
+    assert sel.stages == 15
+    assert len(sel.survivors) > 1
+    assert sel.best in sel.survivors
+    assert all(sel.systems[i].replications == 15 and sel.systems[i].eliminated_at is None for i in sel.survivors)
+    assert "without a probability guarantee" in sel.statement
+
+
+# ---------------------------------------------------------------- edge cases and the interface
+
+
+def test_zero_variance_strictly_worse_goes_at_once_and_equal_means_survive_until_cap():
+    first = np.tile([1.0, 1.0, 2.0], (4, 1))
+    kn = KimNelson(3, 4, 0.05, 0.1, max_replications=7)
+    kn.start(first)
+    assert kn.survivors == [0, 1]
+    while not kn.done:
+        kn.add({0: 1.0, 1: 1.0})
+    sel = kn.result()
+    assert (sel.ended_by, sel.guarantee, sel.stages, sel.best, sel.survivors) == ("cap", False, 7, 0, (0, 1))
+    assert sel.systems[2].eliminated_at == 4
+    # without a cap the identical pair ends the procedure instead of looping forever
+    uncapped = select_best(lambda systems, r: dict.fromkeys(systems, 1.0), 2, 4, 0.05, 0.1)
+    assert (uncapped.ended_by, uncapped.guarantee, uncapped.stages) == ("identical", False, 4)
+    # constant but different: W = 0, the worse mean goes at n0
+    split = select_best(lambda systems, r: {i: 1.0 + 0.001 * i for i in systems}, 2, 4, 0.05, 10.0)
+    assert (split.best, split.guarantee, split.systems[1].eliminated_at) == (0, True, 4)
+
+
+def test_single_system_is_trivially_best():
+    calls = []
+    sel = select_best(lambda s, r: calls.append(r) or dict.fromkeys(s, 3.0), 1, 3, 0.05, 1.0)
+    assert (sel.best, sel.guarantee, sel.ended_by, sel.total_replications) == (0, True, "single system", 3)
+    assert calls == [0, 1, 2]
+    assert "only scenario" in sel.describe(["Base"], "wait_mean_min")
+
+
+def test_add_accepts_dict_survivor_array_or_full_array():
+    rng = np.random.default_rng(4)
+    data = rng.normal([0, 0.4, 1.5, 0.2], 1, size=(300, 4))
+
+    def run(form: str) -> Selection:
+        kn = KimNelson(4, 5, 0.05, 0.5)
+        kn.start(data[:5])
+        while not kn.done:
+            row, alive = data[kn.replications], kn.survivors
+            kn.add({i: row[i] for i in alive} if form == "dict" else row[alive] if form == "survivors" else row)
+        return kn.result()
+
+    assert run("dict") == run("survivors") == run("full")
+
+
+def test_invalid_input_is_refused():
+    with pytest.raises(ValueError, match="n0 >= 2"):
+        KimNelson(3, 1, 0.05, 1.0)
+    with pytest.raises(ValueError, match="delta"):
+        KimNelson(3, 5, 0.05, 0.0)
+    with pytest.raises(ValueError, match="max_replications"):
+        KimNelson(3, 5, 0.05, 1.0, max_replications=4)
+    first = np.zeros((5, 3))
+    first[2, 1] = np.nan
+    with pytest.raises(ValueError, match="system 1 .* replication 2"):
+        KimNelson(3, 5, 0.05, 1.0).start(first)
+    with pytest.raises(ValueError, match="n0 x k"):
+        KimNelson(3, 5, 0.05, 1.0).start(np.zeros((4, 3)))
+    kn = KimNelson(3, 5, 0.05, 1.0)
+    with pytest.raises(RuntimeError):
+        kn.add({0: 1.0})
+    kn.start(np.random.default_rng(5).normal(size=(5, 3)))
+    with pytest.raises(RuntimeError):
+        kn.result()
+    with pytest.raises(ValueError, match="surviving"):
+        kn.add({0: 1.0})
+    with pytest.raises(ValueError, match="system 2 has a non-finite"):
+        kn.add({0: 1.0, 1: 1.0, 2: math.nan})
+    with pytest.raises(ValueError, match="system 0 in replication 1"):
+        select_best(lambda s, r: {} if r == 1 else dict.fromkeys(s, 0.0), 2, 3, 0.05, 1.0)
+
+
+def test_describe_uses_the_callers_names():
+    sel = slippage(3)
+    names = ["Base", "Two lanes", "E-queue", "Night", "Pre-check"]
+    text = sel.describe(names, "wait_mean_min", "min")
+    assert text.startswith("E-queue is the best by wait_mean_min (lowest mean) with probability at least 95% ")
+    assert "at least 0.5 min better" in text
+    assert "Kim and Nelson 2001" in text
+    assert all(name in text for name in names)
+    assert sel.statement.startswith("Scenario index 2 is the best by the metric")
