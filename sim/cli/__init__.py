@@ -25,6 +25,7 @@ from sim.cli.calibrate import calibrate_cmd  # noqa: E402
 from sim.cli.errors import EXIT_INTERRUPTED, report_error  # noqa: E402
 from sim.cli.events import animate_cmd, events_cmd  # noqa: E402
 from sim.cli.files import report_cmd, schema, validate  # noqa: E402
+from sim.cli.optimise import optimise_cmd  # noqa: E402
 from sim.cli.runs import compare_cmd, run_cmd  # noqa: E402
 from sim.cli.studies import sweep_cmd, validate_model_cmd, warmup_cmd  # noqa: E402
 
@@ -67,5 +68,6 @@ for _command in (
     warmup_cmd,
     validate_model_cmd,
     calibrate_cmd,
+    optimise_cmd,
 ):
     main.add_command(_command)
