@@ -72,6 +72,23 @@ def test_default_threshold_stops_at_the_first_box_dense_enough():
     assert 0.28 <= box.loc["x2", "high"] < 0.4
 
 
+def test_balance_chooses_the_sharp_edge_that_first_stops_short_of():
+    X, bad = uniform_case()
+    first, balance = prim(X, bad), prim(X, bad, choose="balance")
+    t = balance.trajectory
+    f1 = 2 * t["coverage"] * t["density"] / (t["coverage"] + t["density"])
+    dense = t["density"] >= 0.8
+    assert balance.chosen == int(f1[dense].idxmax())
+    assert balance.chosen > first.chosen
+    box = balance.box.set_index("factor")
+    assert box.loc["x1", "low"] == pytest.approx(0.7, abs=0.03)
+    assert box.loc["x2", "high"] == pytest.approx(0.3, abs=0.03)
+    assert balance.density > first.density
+    assert balance.coverage >= 0.9
+    with pytest.raises(ValueError, match="choose"):
+        prim(X, bad, choose="best")
+
+
 def test_label_noise_still_finds_the_dimensions():
     X, bad = uniform_case(seed=4)
     flip = np.random.default_rng(99).uniform(size=len(bad)) < 0.05

@@ -15,8 +15,11 @@ Method of Friedman and Fisher (1999), used for scenario discovery by Bryant and 
   with its coverage (share of all bad points inside), density, mass (share of all points
   inside) and number of restricted inputs: the trade-off between a box that explains most
   bad cases and one that explains them precisely;
-- choosing: the first box on the trajectory with density at least ``threshold``, or the
-  densest box when none reaches it (``reached_threshold`` says which);
+- choosing: with ``choose="first"``, the first box on the trajectory with density at least
+  ``threshold``; with ``choose="balance"``, of the boxes that reach it, the one with the
+  highest harmonic mean of coverage and density (the first dense-enough box often stops
+  short of a sharp edge that the next few peels reach at almost no loss of coverage); in
+  both, the densest box when none reaches it (``reached_threshold`` says which);
 - pasting: widen each limit of that box by ``paste_alpha`` of its points at a time, keeping
   the widening that leaves the highest density as long as the density does not drop;
 - pruning: restrictions whose removal does not lower the density are dropped, so the box
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -83,6 +87,7 @@ def prim(
     paste_alpha: float = 0.05,
     mass_min: float = 0.05,
     threshold: float = 0.8,
+    choose: Literal["first", "balance"] = "first",
 ) -> PrimResult:
     """Find a box of factor ranges that holds many of the ``bad`` points and few of the others.
 
@@ -94,6 +99,8 @@ def prim(
         raise ValueError(f"bad has {len(bad)} values for {len(X)} rows of X: they must be the same, and not 0")
     if not (0 < peel_alpha < 1 and 0 <= paste_alpha < 1 and 0 < mass_min <= 1 and 0 < threshold <= 1):
         raise ValueError("need 0 < peel_alpha < 1, 0 <= paste_alpha < 1, 0 < mass_min <= 1 and 0 < threshold <= 1")
+    if choose not in ("first", "balance"):
+        raise ValueError(f"choose must be 'first' or 'balance', got {choose!r}")
     if X.isna().any().any():
         raise ValueError(f"missing values in factors {[str(c) for c in X.columns[X.isna().any()]]}")
     data = _Data(X, bad)
@@ -137,7 +144,7 @@ def prim(
         inside = best_mask
     masks = [data.mask(b) for b in boxes]
     dens = [_density(m, bad) for m in masks]
-    chosen = next((i for i, d in enumerate(dens) if d >= threshold), max(range(len(dens)), key=dens.__getitem__))
+    chosen = _choose(dens, [Fraction(int(bad[m].sum()), n_bad) for m in masks], threshold, choose)
 
     box, inside = boxes[chosen], masks[chosen]
     while paste_alpha > 0:
@@ -179,6 +186,16 @@ def prim(
         limits=[data.table(b) for b in boxes],
         skipped=data.skipped,
     )
+
+
+def _choose(dens: list[Fraction], cover: list[Fraction], threshold: float, how: str) -> int:
+    """The trajectory index to paste from (see the module's "choosing"); exact fractions, so ties are ties."""
+    dense = [i for i, d in enumerate(dens) if d >= threshold]
+    if not dense:
+        return max(range(len(dens)), key=dens.__getitem__)
+    if how == "first":
+        return dense[0]
+    return max(dense, key=lambda i: (2 * cover[i] * dens[i] / (cover[i] + dens[i]), -i))
 
 
 def _density(mask: np.ndarray, bad: np.ndarray) -> Fraction:

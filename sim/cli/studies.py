@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from sim.cli.errors import EXIT_BAD_INPUT
 from sim.cli.folders import check_sweep_folder
 from sim.cli.progress import announcer, phase, plural, where_run
+
+if TYPE_CHECKING:
+    from sim.experiments.sweep import Sweep
 
 
 @click.command("sweep")
@@ -18,13 +24,36 @@ from sim.cli.progress import announcer, phase, plural, where_run
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", help="Address of a running Dask scheduler (with --backend dask); else a local cluster.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no line as each phase begins.")
-def sweep_cmd(sweep_file: Path, out: Path | None, jobs: int, backend: str, scheduler: str | None, quiet: bool) -> None:
-    """Run a parameter sweep; rerunning it resumes, skipping runs already finished."""
+@click.option(
+    "--bad",
+    "bad_text",
+    help="What counts as a bad run in the report, replacing the sweep file's bad, "
+    'e.g. "wait_p95_min > 120 where direction=a_to_b flow=truck".',
+)
+@click.option("--report-only", is_flag=True, help="Draw report.html again from the runs already in the folder.")
+def sweep_cmd(
+    sweep_file: Path,
+    out: Path | None,
+    jobs: int,
+    backend: str,
+    scheduler: str | None,
+    quiet: bool,
+    bad_text: str | None,
+    report_only: bool,
+) -> None:
+    """Run a parameter sweep and draw its report; rerunning it resumes, skipping runs already finished."""
+    from sim.experiments.bad_outcome import bad_from_option
     from sim.experiments.sweep import load_sweep, overloaded_points, run_sweep
 
     say = announcer(quiet)
     sweep = load_sweep(sweep_file)
+    if bad_text is not None:
+        bad = bad_from_option(bad_text, sweep.spec.kpis, sweep.scenarios[0])
+        sweep.spec = sweep.spec.model_copy(update={"bad": bad})
     folder = out or Path("results") / f"sweep-{sweep.spec.name}"
+    if report_only:
+        _sweep_report(sweep, folder, quiet, say)
+        return
     check_sweep_folder(folder)
     ctx = click.get_current_context()
     ctx.meta["on_interrupt"] = (
@@ -46,6 +75,24 @@ def sweep_cmd(sweep_file: Path, out: Path | None, jobs: int, backend: str, sched
         click.echo(f"warning: sweep {sweep.spec.name}: {line}", err=True)
     if result.failed:
         click.echo(f"warning: {result.failed} run(s) failed; see {folder}/failures.csv (rerun to retry them)", err=True)
+    _sweep_report(sweep, folder, quiet, say)
+
+
+def _sweep_report(sweep: Sweep, folder: Path, quiet: bool, say: Callable[[str], None]) -> None:
+    """Draw the sweep's report.html from its folder (exit status 2 when the folder holds no finished sweep)."""
+    from sim.outputs.results import ReportError
+    from sim.outputs.sweep_report import draw_sweep_report
+
+    scenario = sweep.scenarios[0]
+    countries = (scenario.countries.a, scenario.countries.b)
+    say(f"drawing the sweep's report in {folder}")
+    try:
+        with phase("report", quiet) as tick:
+            report = draw_sweep_report(folder, str(sweep.path), sweep.spec.bad, countries, tick)
+    except ReportError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"report: {report}")
 
 
 @click.command("warmup")

@@ -28,6 +28,7 @@ import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim.analysis.kpis import KEYS, KPIS
+from sim.experiments.bad_outcome import BadOutcome, bad_problems
 from sim.experiments.executors import run_tasks
 from sim.experiments.memory import check_memory, demand_volume
 from sim.experiments.replicate import ReplicationError, ReplicationOutput, Task, model_of, replicate
@@ -75,6 +76,7 @@ class SweepSpec(Strict):
     samples: Annotated[int, Field(ge=1, le=MAX_DESIGN_POINTS)] = 10
     sample_seed: Seed = 0
     kpis: list[Literal[KPIS]] = Field(default_factory=lambda: list(DEFAULT_KPIS), min_length=1)  # type: ignore[valid-type]
+    bad: BadOutcome | None = Field(default=None, description="What counts as a bad run, for the report.")
 
     @field_validator("ranges", mode="before")
     @classmethod
@@ -197,6 +199,11 @@ def load_sweep(path: str | Path) -> Sweep:
             problems += err.problems
             continue
         scenarios.append(with_overrides(scenario, spec.replications, spec.seed, spec.days))
+    if spec.bad is not None and scenarios and not problems:
+        line = positions.get(("bad",), (shown, None))
+        problems += bad_problems(
+            spec.bad, spec.kpis, scenarios[0], lambda key: positions.get(("bad", key), line), "bad."
+        )
     if problems:
         raise ScenarioError(problems[:50])
     return Sweep(spec, path, points, scenarios)
@@ -269,12 +276,19 @@ def run_verdicts(scenario: Scenario, output: ReplicationOutput) -> pd.DataFrame:
     return table[KEYS].assign(overloaded=(table["verdict"] != STABLE).to_numpy())
 
 
+def group_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per run x crossing x direction x flow (no totals): where a run's overload verdicts are."""
+    if table.empty or "overloaded" not in table:
+        return table.iloc[0:0]
+    rows = table[(table["crossing"] != "ALL") & (table["direction"] != "ALL") & (table["flow"] != "ALL")]
+    return rows.drop_duplicates(["point", "replication", *KEYS])
+
+
 def overloaded_points(table: pd.DataFrame, factors: list[str]) -> list[str]:
     """One line per design point where some run's queue grows without bound, worst first."""
-    if table.empty or "overloaded" not in table:
+    rows = group_rows(table)
+    if rows.empty:
         return []
-    rows = table[(table["crossing"] != "ALL") & (table["direction"] != "ALL") & (table["flow"] != "ALL")]
-    rows = rows.drop_duplicates(["point", "replication", *KEYS])
     bad = rows[rows["overloaded"].fillna(False).astype(bool)]
     lines = []
     for point, g in bad.groupby("point", sort=True):
