@@ -85,6 +85,7 @@ def test_run_command_writes_every_file(tmp_path):
         "summary.csv",
         "stages.csv",
         "replications.csv",
+        "costs.csv",
         "daily.csv",
         "weekly.csv",
         "overload.csv",

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.analysis.costs import COST_KPIS, cost_columns
 from sim.analysis.intervals import ci95_halfwidth
 from sim.analysis.running import PoolTotals, TravellerTotals
 from sim.model.compile import UNLIMITED, Model
@@ -35,6 +36,7 @@ KPIS = (
     "wait_p95_min",
     "wait_max_min",
     "time_in_system_mean_min",
+    *COST_KPIS,
 )
 """What ``replication_kpis`` gives per crossing x direction x flow and replication."""
 
@@ -123,6 +125,8 @@ def replication_kpis(model: Model, totals: TravellerTotals, replication: int) ->
         table[name] = waits[name]
     table["wait_max_min"] = waits["max"]
     table["time_in_system_mean_min"] = times["mean"]
+    for name, values in cost_columns(model, totals, rolled, days).items():
+        table[name] = values
     return table
 
 
@@ -167,6 +171,19 @@ def summarize(reps: pd.DataFrame, pooled: pd.DataFrame, scenario_name: str) -> p
     out.insert(0, "scenario", scenario_name)
     out["note"] = ""
     return out[SUMMARY_COLUMNS]
+
+
+def means_with_intervals(reps: pd.DataFrame, keys: list[str], columns: tuple[str, ...]) -> pd.DataFrame:
+    """Per ``keys`` over replications: the number of replications, and each column's mean and 95% half-width.
+
+    A replication where a figure is missing (NaN) is left out of its mean and interval.
+    """
+    g = reps.groupby(keys, sort=False)
+    out = pd.DataFrame({"replications": g["replication"].nunique()})
+    for name in columns:
+        out[name] = g[name].mean()
+        out[f"{name}_ci95"] = g[name].agg(ci95_halfwidth)
+    return out.reset_index()
 
 
 SUMMARY_COLUMNS = [

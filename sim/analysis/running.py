@@ -3,8 +3,9 @@
 Counts and sums are added per chunk with ``np.bincount`` on each traveller's group code (its
 crossing x direction x flow) or each visit's pool index, so no table is built or copied per
 grouping. Exact quantiles need the values themselves: each completed traveller's wait and
-time in system are kept as two float64s and a group code (20 bytes a traveller), and the
-KPIs are computed from them sorted by value, so they do not depend on the order in which
+time in system are kept as two float64s, with its group code and its persons (wagons of a
+freight train) for the person-weighted hours of delay (24 bytes a traveller), and the KPIs
+are computed from them sorted by value, so they do not depend on the order in which
 travellers finished, on how the run was chunked, or on how it was split into pieces.
 
 Statistics cover the observation window [warm-up, horizon). A traveller counts as an
@@ -36,6 +37,7 @@ class TravellerTotals:
     group: np.ndarray  # per completed traveller
     wait: np.ndarray
     time_in_system: np.ndarray
+    persons: np.ndarray  # per completed traveller: its occupancy (persons, or wagons of a freight train)
 
     @staticmethod
     def merge(parts: Sequence[TravellerTotals]) -> TravellerTotals:
@@ -51,6 +53,7 @@ class TravellerTotals:
             group=np.concatenate([p.group for p in parts]),
             wait=np.concatenate([p.wait for p in parts]),
             time_in_system=np.concatenate([p.time_in_system for p in parts]),
+            persons=np.concatenate([p.persons for p in parts]),
         )
 
 
@@ -68,6 +71,7 @@ class TravellerStats:
         self.groups: list[np.ndarray] = []
         self.waits: list[np.ndarray] = []
         self.times: list[np.ndarray] = []
+        self.occupants: list[np.ndarray] = []
 
     def add(self, chunk: Chunk) -> None:
         n = len(self.arrivals)
@@ -83,6 +87,7 @@ class TravellerStats:
         self.groups.append(g[done])
         self.waits.append(chunk.wait()[done])
         self.times.append(chunk.time_in_system()[done])
+        self.occupants.append(chunk.persons[done].astype(np.int32))  # at most MAX_PERSONS: fits
 
     def finish(self, pools: Sequence[Any]) -> TravellerTotals:
         def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
@@ -96,6 +101,7 @@ class TravellerStats:
             cat(self.groups, np.int32),
             cat(self.waits, np.float64),
             cat(self.times, np.float64),
+            cat(self.occupants, np.int32),
         )
 
 

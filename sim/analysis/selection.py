@@ -11,8 +11,9 @@ What is computed:
   fewer than 2 pairs; with zero variance 0 if the mean is not 0, else 1).
 * ``holm``: Holm (1979) step-down adjusted p-values: the m non-NaN p-values sorted ascending, the i-th
   smallest (i = 0, 1, ...) multiplied by m - i, running maximum, capped at 1; NaN stays NaN and is not
-  counted in m. ``holm_significant`` rejects where the adjusted value is <= alpha, which keeps the
-  family-wise error rate at most alpha under any dependence between the tests.
+  counted in m. ``holm_significant`` rejects where the adjusted value is below alpha (strictly, as a
+  95% interval must exclude 0, not touch it), which keeps the family-wise error rate at most alpha
+  under any dependence between the tests.
 * ``KimNelson`` / ``select_best``: procedure KN of Kim and Nelson (2001), "A fully sequential procedure
   for indifference-zone selection in simulation", ACM TOMACS 11(3), with c = 1. From n0 paired
   replications of all k systems: eta = ((2 alpha / (k - 1)) ** (-2 / (n0 - 1)) - 1) / 2,
@@ -23,12 +24,12 @@ What is computed:
   are normal and independent across replications (any dependence across systems within a replication,
   as CRN gives, is allowed) and the best mean is at least delta better than every other, the best is
   named with probability at least 1 - alpha. S2_il is the variance of the *differences*, so CRN
-  shrinks it and the procedure stops sooner. With ``variance_update`` (KN++: Kim and Nelson 2006, "On
-  the asymptotic validity of fully sequential selection procedures for steady-state simulation",
-  Operations Research 54(3)) S2_il, eta and h2 are recomputed at every stage from all r replications,
-  with r in place of n0 and 2 alpha / (k - 1) replaced by 2 (1 - (1 - alpha) ** (1 / (k - 1))). It
-  needs fewer replications but its guarantee is only asymptotic (small delta): with normal data, k = 5,
-  n0 = 10 and alpha = 0.05 its observed PCS in the slippage configuration is about 0.945.
+  shrinks it and the procedure stops sooner. Past r = h2 S2_il / delta**2 the allowance W_il is 0, so the
+  procedure needs at most ``most_stages`` = max(n0, ceil(h2 max S2_il / delta**2)) stages unless two
+  survivors' sample means tie exactly. KN++ (Kim and Nelson 2006), which re-estimates the variances at
+  every stage, is left out: its guarantee is only asymptotic (as delta shrinks), while KN's is exact for
+  normal data.
+* ``better_is_lower``: which way is better for a KPI (waits, times and costs down; throughput up).
 
 Edge cases: k = 1 is trivially best (guarantee holds; eta = h2 = 0). Where W_il = 0 (zero variance of
 the differences, or r past h2 S2_il / delta**2) a strictly worse mean is eliminated at once, while exactly
@@ -48,6 +49,26 @@ from scipy.special import stdtr
 
 ENDINGS = ("single system", "one survivor", "cap", "identical")
 """How a selection ended; only the first two carry the probability guarantee."""
+
+LOWER_IS_BETTER = ("wait", "time", "delay", "cost", "co2", "pm25", "fuel", "emission", "hours")
+"""Words of KPIs a border wants down: waits, times, delay and what it costs, in money or emissions."""
+HIGHER_IS_BETTER = ("throughput", "persons_per_day", "wagons_per_day")
+"""Words of KPIs a border wants up: travellers, persons and wagons let through per day."""
+
+
+def better_is_lower(metric: str) -> bool:
+    """Whether a lower value of ``metric`` is better; ValueError where the direction is not known.
+
+    Decided by words in the KPI's name, costs before counts: a "delay_hours_per_day" is a cost to
+    minimise even though it is counted per day. A KPI matching neither list is refused rather than
+    guessed, since naming the worst scenario best would be worse than no answer.
+    """
+    name = metric.lower()
+    if any(word in name for word in LOWER_IS_BETTER):
+        return True
+    if any(word in name for word in HIGHER_IS_BETTER):
+        return False
+    raise ValueError(f"it is not known whether a higher or a lower {metric} is better")
 
 
 def paired_p_value(diffs: np.ndarray) -> float:
@@ -80,9 +101,14 @@ def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
 
 
 def holm_significant(p_values: Sequence[float] | np.ndarray, alpha: float = 0.05) -> np.ndarray:
-    """Which hypotheses Holm's procedure rejects at family-wise level ``alpha`` (NaN: never)."""
-    adjusted = holm(p_values)
-    return np.where(np.isnan(adjusted), False, adjusted <= alpha)
+    """Which hypotheses Holm's procedure rejects at family-wise level ``alpha``."""
+    return rejected(holm(p_values), alpha)
+
+
+def rejected(adjusted: Sequence[float] | np.ndarray, alpha: float = 0.05) -> np.ndarray:
+    """Where adjusted p-values reject at level ``alpha``: p < alpha, NaN never (no test, no claim)."""
+    a = np.asarray(adjusted, dtype=float)
+    return np.where(np.isnan(a), False, a < alpha)
 
 
 def kn_constants(k: int, n0: int, alpha: float) -> tuple[float, float]:
@@ -94,12 +120,6 @@ def kn_constants(k: int, n0: int, alpha: float) -> tuple[float, float]:
         raise ValueError(f"alpha={alpha} is outside (0, (k - 1) / 2) for k={k}")
     eta = 0.5 * (base ** (-2.0 / (n0 - 1)) - 1.0)
     return eta, 2.0 * eta * (n0 - 1)
-
-
-def _kn_plus_constants(k: int, r: int, alpha: float) -> tuple[float, float]:
-    """(eta, h2) of KN++ at stage r: the KN formula with r for n0 and beta = 1 - (1 - alpha)^(1/(k-1))."""
-    beta = 1.0 - (1.0 - alpha) ** (1.0 / (k - 1))
-    return kn_constants(2, r, beta)
 
 
 @dataclass(frozen=True)
@@ -122,7 +142,8 @@ class Selection:
     """Which system is best, how sure, and what each system cost.
 
     ``guarantee`` holds only if the procedure ended with one system left (``ended_by``, one of ``ENDINGS``);
-    ``stages`` is the last stage r, ``survivors`` the systems in contention then, ``systems`` one per index.
+    ``stages`` is the last stage r, ``most_stages`` the bound on it known after the first stage,
+    ``survivors`` the systems in contention at the end, ``systems`` one per index.
     """
 
     best: int
@@ -135,59 +156,15 @@ class Selection:
     eta: float
     h2: float
     minimise: bool
-    variance_update: bool
     stages: int
+    most_stages: int
     total_replications: int
     survivors: tuple[int, ...]
     systems: tuple[SystemOutcome, ...]
 
-    def describe(self, names: Sequence[str], metric: str, unit: str = "") -> str:
-        """Plain-English account with the caller's scenario names, metric and unit."""
-        u = f" {unit}" if unit else ""
-        zone = f"{self.delta:g}{u}"
-        way = "lowest" if self.minimise else "highest"
-        best = names[self.best]
-        if self.ended_by == "single system":
-            return f"{best} is the only scenario, so it is the best by {metric} trivially."
-        if self.guarantee:
-            text = (
-                f"{best} is the best by {metric} ({way} mean) with probability at least {100 * self.pcs:g}% whenever "
-                f"the true best is at least {zone} better than every other scenario ({self._source} "
-                f"indifference zone; closer than that, no probability is promised)."
-            )
-        else:
-            why = (
-                f"the cap of {self.stages} replications was reached"
-                if self.ended_by == "cap"
-                else "they gave identical values in every replication"
-            )
-            text = (
-                f"No single best by {metric}: {', '.join(names[i] for i in self.survivors)} remain in contention "
-                f"because {why}; {best} has the {way} sample mean, without a probability guarantee."
-            )
-        parts = []
-        for s in self.systems:
-            fate = (
-                f"eliminated after {s.eliminated_at} replications by {names[s.eliminated_by]}"
-                if s.eliminated_at is not None and s.eliminated_by is not None
-                else "in contention at the end"
-            )
-            parts.append(f"{names[s.index]}: {s.replications} replications, mean {s.mean:g}{u}, {fate}")
-        return text + " " + "; ".join(parts) + "."
-
-    @property
-    def _source(self) -> str:
-        """The paper behind the guarantee; KN++'s is asymptotic (small delta), KN's exact for normal data."""
-        return "asymptotic guarantee of KN++, Kim and Nelson 2006" if self.variance_update else "Kim and Nelson 2001"
-
-    @property
-    def statement(self) -> str:
-        """``describe`` with generic names ("Scenario index 0", ...) and metric ("the metric")."""
-        return self.describe([f"Scenario index {i}" for i in range(len(self.systems))], "the metric")
-
 
 class KimNelson:
-    """Procedure KN (or KN++ with ``variance_update``) as a state machine driven by the caller.
+    """Procedure KN as a state machine driven by the caller.
 
     Call ``start`` with the first n0 paired replications, then while not ``done`` pass one more
     replication of every system in ``survivors`` to ``add``; finally read ``result()``.
@@ -201,9 +178,8 @@ class KimNelson:
         delta: float,
         minimise: bool = True,
         max_replications: int | None = None,
-        variance_update: bool = False,
     ) -> None:
-        """Check the settings; eta and h2 are fixed here unless ``variance_update``."""
+        """Check the settings; eta and h2 are fixed here, from k, n0 and alpha alone."""
         if k < 1 or n0 < 2:
             raise ValueError(f"need k >= 1 systems and n0 >= 2 first replications, got k={k}, n0={n0}")
         if not 0 < alpha < 1 or not (math.isfinite(delta) and delta > 0):
@@ -211,7 +187,7 @@ class KimNelson:
         if max_replications is not None and max_replications < n0:
             raise ValueError(f"max_replications={max_replications} is below n0={n0}")
         self.k, self.n0, self.alpha, self.delta = k, n0, alpha, delta
-        self.minimise, self.max_replications, self.variance_update = minimise, max_replications, variance_update
+        self.minimise, self.max_replications = minimise, max_replications
         self.eta, self.h2 = (0.0, 0.0) if k == 1 else kn_constants(k, n0, alpha)
         self._rows: list[np.ndarray] = []
         self._alive = np.ones(k, dtype=bool)
@@ -231,6 +207,15 @@ class KimNelson:
     def replications(self) -> int:
         """Replications given so far to every survivor (the stage r)."""
         return len(self._rows)
+
+    @property
+    def most_stages(self) -> int:
+        """Stages the procedure can need at most, known once ``start`` has the first-stage variances.
+
+        From r = h2 S2_il / delta**2 on, W_il is 0 and the worse of i and l goes (barring an exact tie).
+        """
+        worst = float(self._s2.max()) if self.k > 1 else 0.0
+        return max(self.n0, math.ceil(self.h2 * worst / self.delta**2))
 
     @property
     def done(self) -> bool:
@@ -270,10 +255,6 @@ class KimNelson:
                 raise ValueError(f"expected {len(alive)} survivor values (or {self.k}), got {len(values)}")
             full[alive] = values if len(values) == len(alive) else values[alive]
         self._append(full, self.replications)
-        if self.variance_update:
-            x = np.vstack(self._rows)[:, alive]
-            self._s2[np.ix_(alive, alive)] = (x[:, :, None] - x[:, None, :]).var(axis=0, ddof=1)
-            self.eta, self.h2 = _kn_plus_constants(self.k, self.replications, self.alpha)
         self._stage()
 
     def _append(self, row: np.ndarray, r: int) -> None:
@@ -326,8 +307,8 @@ class KimNelson:
             eta=self.eta,
             h2=self.h2,
             minimise=self.minimise,
-            variance_update=self.variance_update,
             stages=self.replications,
+            most_stages=self.most_stages,
             total_replications=sum(n),
             survivors=tuple(alive),
             systems=systems,
@@ -343,14 +324,13 @@ def select_best(
     minimise: bool = True,
     max_replications: int | None = None,
     first: np.ndarray | None = None,
-    variance_update: bool = False,
 ) -> Selection:
     """Run KN to the end; ``sample(systems, r)`` returns {system: metric of replication r} (r from 0).
 
     ``first`` (n0 x k, row r = replication r) supplies replications already run; otherwise they are
     asked for one replication at a time for all k systems. Afterwards only survivors are asked for.
     """
-    kn = KimNelson(k, n0, alpha, delta, minimise, max_replications, variance_update)
+    kn = KimNelson(k, n0, alpha, delta, minimise, max_replications)
     if first is None:
         everyone = list(range(k))
         rows = [sample(everyone, r) for r in range(n0)]

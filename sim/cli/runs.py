@@ -13,6 +13,7 @@ from rich.console import Console
 
 from sim.cli.folders import reserve_folder
 from sim.cli.progress import announcer, phase, plural, where_run
+from sim.cli.selection import run_selection, select_options, selection_spec
 
 
 def run_options(default_out: str, min_replications: int = 1):
@@ -225,6 +226,7 @@ def _warn_overloads(result) -> None:  # noqa: ANN001 - a RunResult, imported lat
 @click.argument("baseline_file", type=click.Path(path_type=Path))
 @click.argument("other_files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @run_options("results/compare-<baseline name>", min_replications=2)
+@select_options
 def compare_cmd(
     baseline_file: Path,
     other_files: tuple[Path, ...],
@@ -241,8 +243,18 @@ def compare_cmd(
     records: str,
     pieces: int,
     event_log: bool,
+    select_best: str | None,
+    select_flow: str,
+    select_direction: str,
+    indifference: float | None,
+    pcs: float,
+    max_replications: int,
 ) -> None:
-    """Compare scenarios against a baseline with common random numbers and paired 95% intervals."""
+    """Compare scenarios against a baseline with common random numbers and paired 95% intervals.
+
+    With --select-best, also name the best scenario by a KPI with Kim and Nelson's procedure,
+    adding replications only to the scenarios still in contention.
+    """
     from sim.experiments.run import compare
     from sim.scenario.errors import ScenarioError
     from sim.scenario.loader import load_scenario
@@ -261,10 +273,13 @@ def compare_cmd(
             problems += err.problems
     if problems:
         raise ScenarioError(problems)
+    reps = replications or scenarios[0].replications
+    spec = selection_spec(
+        select_best, indifference, pcs, select_flow, select_direction, max_replications, scenarios, reps
+    )
     folder = out or Path("results") / f"compare-{scenarios[0].name}"
     inputs = [baseline_file, *others, *(f for s in scenarios for f in s.resolved_from)]
     target = reserve_folder(folder, overwrite, inputs, report=not no_report)
-    reps = replications or scenarios[0].replications
     say(
         f"simulating {len(scenarios)} scenarios x {plural(reps, 'replication')} "
         f"{where_run(jobs, backend, scheduler, reps * len(scenarios))}"
@@ -289,6 +304,8 @@ def compare_cmd(
             records=records,
             pieces=pieces,
         )
+    if spec is not None:
+        run_selection(result, spec, say, quiet, jobs, backend, scheduler, pieces)
     say(f"writing results to {folder}")
     with phase("files", quiet) as bar:
         result.write(target, report=False, progress=bar)
@@ -303,6 +320,8 @@ def compare_cmd(
         _warn_overloads(r)
     _print_comparison(result)
     m = result.manifest
+    if "selection" in m:
+        click.echo(m["selection"]["statement"])
     click.echo(
         f"{len(scenarios)} scenarios x {m['replications']} replications; wall time {m['wall_time_s']:.1f} s "
         f"(simulation, as the report says) -> {folder}/"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.comparison import compare_replications, mark_overloaded
+from sim.analysis.comparison import compare_replications, holm_across_scenarios, mark_overloaded
 from sim.experiments.memory import check_memory, demand_volume
 from sim.experiments.provenance import versions
 from sim.experiments.run import RunResult, execute, summarise, with_overrides
@@ -30,6 +30,9 @@ class ComparisonResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     equeue: pd.DataFrame | None = None
     """Every scenario's ``equeue.csv`` rows together (their scenario column tells them apart); None without e-queues."""
+    selection: pd.DataFrame | None = None
+    """With ``--select-best``: one row per scenario of the selection (``selection.csv``); its account is the
+    manifest's ``selection`` entry (``sim.experiments.selection_run``)."""
 
     @property
     def runs(self) -> list[RunResult]:
@@ -119,12 +122,15 @@ def compare(
         part = outputs[k * replications : (k + 1) * replications]
         results.append(summarise(s, part, jobs, wall, records, spool, pieces))
     base, rest = results[0], results[1:]
-    table = pd.concat(
-        [
-            mark_overloaded(compare_replications(base.replications, r.replications), base.overload, r.overload)
-            for r in rest
-        ],
-        ignore_index=True,
+    # Holm's correction needs every scenario's p-value of a row at once: after the tables are joined
+    table = holm_across_scenarios(
+        pd.concat(
+            [
+                mark_overloaded(compare_replications(base.replications, r.replications), base.overload, r.overload)
+                for r in rest
+            ],
+            ignore_index=True,
+        )
     )
     manifest = {
         "baseline": base.scenario.name,
@@ -136,6 +142,7 @@ def compare(
         "jobs": jobs,
         "records": records,
         "interval": "95% paired-t over replications",
+        "significant": "Holm-adjusted paired-t p < 0.05 over the scenarios against the baseline, per row and metric",
         "versions": versions(),
         "wall_time_s": round(time.perf_counter() - wall0, 3),
     }

@@ -18,6 +18,7 @@ from sim.model.arrivals import ArrivalPlan, follow_opening_hours, hour_edges, ho
 from sim.model.booking import EQueuePlan, compile_equeues
 from sim.model.calendar import demand_factors
 from sim.model.corridors import compile_corridors
+from sim.model.costs import CostPlan, compile_costs
 from sim.model.distributions import PlainDistribution, compile_distribution
 from sim.model.episodes import StepWindow, capacity_windows, overlay, step_windows
 from sim.model.network import ChoicePlan, CorridorPlan, DiversionPlan
@@ -130,6 +131,8 @@ class Model:
     equeues: tuple[EQueuePlan, ...] = field(default=())
     wagon_flows: frozenset[str] = field(default=frozenset())
     """Flows whose occupancy counts wagons, not persons: their occupants are never counted as persons."""
+    costs: CostPlan = field(default_factory=CostPlan)
+    """Rates that turn hours of delay into money, fuel and emissions (``sim.analysis.costs``)."""
 
     @property
     def expected_arrivals(self) -> float:
@@ -362,6 +365,7 @@ def compile_model(scenario: Scenario) -> Model:
         weather=compile_weather(scenario),
         start_date=scenario.start_date,
         wagon_flows=frozenset(name for name, f in scenario.flows.items() if f.occupants == "wagons"),
+        costs=compile_costs(scenario.costs),
         choice=ChoicePlan(
             scenario.route_choice.rule,
             scenario.route_choice.information,

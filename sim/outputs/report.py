@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from sim.experiments.executors import run_tasks
 from sim.outputs import charts, comparison_charts, map_charts
+from sim.outputs.cost_sections import comparison_costs_section, run_costs_section
 from sim.outputs.equeue_sections import comparison_equeue_section, run_equeue_section
 from sim.outputs.files import atomic_write, write_text
 from sim.outputs.html import Html, data_table, el, figure, join, page
@@ -51,6 +52,7 @@ from sim.outputs.sections import (
     what_was_run,
     why_nothing_completed,
 )
+from sim.outputs.selection_sections import selection_section
 from sim.outputs.summary_sections import comparison_summary, run_summary
 from sim.outputs.table_columns import COMPARISON_COLUMNS
 from sim.outputs.writing import Progress
@@ -163,6 +165,7 @@ def run_report(folder: Path, progress: Progress | None = None) -> Path:
         el("h2", "Charts"),
         images,
         run_overload_section(r, _embedder(folder)),
+        run_costs_section(r),
         run_equeue_section(r, _embedder(folder)),
         run_section(r, _embedder(folder)),
         el("h2", "Per crossing"),
@@ -273,6 +276,7 @@ def comparison_report(folder: Path, jobs: int = 1, progress: Progress | None = N
             ),
         ),
         comparison_summary(runs, comparison),
+        selection_section(folder, manifest),
         el("h2", "Headline"),
         el(
             "div",
@@ -290,6 +294,7 @@ def comparison_report(folder: Path, jobs: int = 1, progress: Progress | None = N
         TRUST,
         el("h2", "Charts"),
         images,
+        comparison_costs_section(runs, comparison),
         comparison_equeue_section(runs, _embedder(folder)),
         comparison_section(runs, _embedder(folder)),
         el("h2", "Each scenario"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.analysis.costs import COST_KPIS
 from sim.analysis.trips import CORRIDOR_MEANS
 
 
@@ -131,3 +132,12 @@ COMPARISON_COLUMNS = Columns(
     text=("scenario", "baseline", "crossing", "direction", "flow", "metric"),
     numbers=("baseline_value", "value", "diff", "diff_ci95_low", "diff_ci95_high", "pct_change"),
 )
+SELECTION_COLUMNS = Columns(
+    text=("scenario", "eliminated_by"), numbers=("replications", "mean", "eliminated_at"), flags=("is_best",)
+)
+COSTS_COLUMNS = Columns(
+    text=("crossing", "direction", "flow", "currency"),
+    numbers=tuple(name for k in COST_KPIS for name in (k, f"{k}_ci95")),
+    flags=("overloaded",),
+)
+COST_RATES_COLUMNS = Columns(text=("flow", "rate", "unit", "basis", "text"), numbers=("value",))

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.outputs.cost_files import cost_file_steps
 from sim.outputs.files import atomic_write, write_csv, write_json
 from sim.outputs.records import TRAVELLER_FILE, VISIT_FILE, join_parquet
 from sim.outputs.results import MAP_FILE
@@ -80,6 +81,7 @@ def run_file_steps(out: Path, result: Any) -> list[tuple[str, Callable[[], None]
         ("stages.csv", lambda: write_csv(out / "stages.csv", result.stages)),
         ("replications.csv", lambda: write_csv(out / "replications.csv", result.replications)),
     ]
+    steps += cost_file_steps(out, result)
     if getattr(result, "corridors", None) is not None:
         steps.append(("corridors.csv", lambda: write_csv(out / "corridors.csv", result.corridors)))
         steps.append(("network.csv", lambda: write_csv(out / "network.csv", result.network)))
@@ -114,7 +116,7 @@ def write_run_files(out: Path, result: Any, progress: Progress | None = None) ->
 
 
 def write_comparison_files(out: Path, comparison: Any, progress: Progress | None = None) -> None:
-    """Each scenario's run files in a subfolder, then ``comparison.csv`` and the manifest."""
+    """Each scenario's run files in a subfolder, then ``comparison.csv``, any ``selection.csv``, the manifest."""
     steps: list[tuple[str, Callable[[], None]]] = []
     for r in comparison.runs:
         folder = out / r.scenario.name
@@ -123,6 +125,8 @@ def write_comparison_files(out: Path, comparison: Any, progress: Progress | None
     steps.append(("comparison.csv", lambda: write_csv(out / "comparison.csv", comparison.comparison)))
     if getattr(comparison, "equeue", None) is not None:
         steps.append(("equeue.csv", lambda: write_csv(out / "equeue.csv", comparison.equeue)))
+    if getattr(comparison, "selection", None) is not None:
+        steps.append(("selection.csv", lambda: write_csv(out / "selection.csv", comparison.selection)))
     steps.append(("manifest.json", lambda: write_json(out / "manifest.json", comparison.manifest)))
     _run_steps(steps, progress)
 

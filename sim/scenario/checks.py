@@ -174,6 +174,7 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
     from sim.model.weather import check_weather
     from sim.scenario.booking_checks import check_equeues
     from sim.scenario.calendar_checks import check_calendar
+    from sim.scenario.costs import check_costs
     from sim.scenario.network_checks import check_network
 
     servable = {name for name in regimes if name not in broken}
@@ -181,6 +182,7 @@ def check_scenario(s: Scenario) -> list[tuple[Loc, str]]:  # noqa: C901 - a flat
     problems += check_weather(s)
     problems += check_calendar(s)
     problems += check_equeues(s)
+    problems += check_costs(s.flows, s.costs)
     # one message per location and text
     unique: list[tuple[Loc, str]] = []
     for p in problems:

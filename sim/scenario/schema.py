@@ -22,6 +22,7 @@ from sim.scenario.control import (
     Regime,
     RegimeChoice,
 )
+from sim.scenario.costs import Costs
 from sim.scenario.distributions import Constant, Distribution, NonNegDuration, PosDuration, Weight
 from sim.scenario.network import Corridor, Diversion, RouteChoice
 from sim.scenario.schema_base import Category, Identifier, SideName, Strict
@@ -333,6 +334,9 @@ class Scenario(Strict):
     assumptions: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
+    costs: Costs | None = Field(
+        default=None, description="Value of time, idle fuel and emissions per flow, each rate cited or assumed."
+    )
     resolved_from: list[str] = Field(
         default_factory=list, description="Set by the loader: the files this scenario was assembled from."
     )
