@@ -34,6 +34,7 @@ data's smallest or largest value restricts nothing on that side.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
@@ -147,23 +148,10 @@ def prim(
     chosen = _choose(dens, [Fraction(int(bad[m].sum()), n_bad) for m in masks], threshold, choose)
 
     box, inside = boxes[chosen], masks[chosen]
-    while paste_alpha > 0:
-        cands = data.pastes(box, inside, paste_alpha)
-        if not cands:
-            break
-        i = _best(cands, bad)
-        if _density(cands[i][1], bad) < _density(inside, bad):
-            break
-        box, inside = cands[i]
-
-    while True:  # prune restrictions whose removal does not lower the density
-        cands = [data.without(box, f) for f in data.restricted(box)]
-        if not cands:
-            break
-        i = _best(cands, bad)
-        if _density(cands[i][1], bad) < _density(inside, bad):
-            break
-        box, inside = cands[i]
+    if paste_alpha > 0:
+        box, inside = _widen(box, inside, bad, lambda b, m: data.pastes(b, m, paste_alpha))
+    # prune restrictions whose removal does not lower the density
+    box, inside = _widen(box, inside, bad, lambda b, _m: [data.without(b, f) for f in data.restricted(b)])
 
     rows = []
     for f in data.restricted(box):
@@ -207,6 +195,26 @@ def _best(cands: list[tuple[Limits, np.ndarray]], bad: np.ndarray) -> int:
     """Index of the candidate box with the highest density; ties: the larger, then the first."""
     keys = [(_density(m, bad), int(m.sum()), -i) for i, (_, m) in enumerate(cands)]
     return max(range(len(cands)), key=keys.__getitem__)
+
+
+def _widen(
+    box: Limits,
+    inside: np.ndarray,
+    bad: np.ndarray,
+    moves: Callable[[Limits, np.ndarray], list[tuple[Limits, np.ndarray]]],
+) -> tuple[Limits, np.ndarray]:
+    """Take the densest of ``moves`` while one keeps the density: pasting and pruning share this rule.
+
+    Both only widen the box, so each step holds more points and the loop ends at the full data.
+    """
+    while True:
+        cands = moves(box, inside)
+        if not cands:
+            return box, inside
+        i = _best(cands, bad)
+        if _density(cands[i][1], bad) < _density(inside, bad):
+            return box, inside
+        box, inside = cands[i]
 
 
 def _empty_box() -> pd.DataFrame:
