@@ -7,8 +7,8 @@ not fit is refused with the figures and what to change.
 
 What a run holds: each replication under way, a week of its travellers' draws and a day of
 its records (they go to Parquet files as the run goes), whatever the horizon; and, until the
-tables are built, each completed traveller's wait, time in system and group (20 bytes, for
-exact pooled quantiles). The per-traveller and per-visit costs below were measured here
+tables are built, each completed traveller's wait, time in system, group and persons aboard (24 bytes, for
+exact pooled quantiles and person-hours). The per-traveller and per-visit costs below were measured here
 (peak RSS with ``resource.getrusage`` of one replication of the Kazakhstan–Russia scenario
 over 28, 91 and 365 days, ``bench/whole_border.py``: 262, 360 and 754 MiB) and rounded up
 (the estimate with the process itself: 283, 407 and 944 MiB).

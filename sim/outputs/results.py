@@ -5,10 +5,11 @@ A run's folder holds ``crossings.csv``, ``summary.csv``, ``stages.csv``,
 (per traveller) and ``visits.parquet`` (per visit); a scenario with corridors adds
 ``corridors.csv`` and ``network.csv``, one with weather ``weather.csv``, one with e-queues
 ``equeue.csv``, ``equeue_slots.csv`` and ``equeue_area.csv``; every run writes ``daily.csv``,
-``weekly.csv`` and ``overload.csv`` (folders written before these existed, or of scenarios
-without them, simply lack them); a comparison's folder holds one such folder per scenario,
-``comparison.csv`` (and ``equeue.csv``, every scenario's rows, when one has e-queues) and its
-own manifest. Every file is written atomically (``sim.outputs.files``).
+``weekly.csv``, ``overload.csv`` and ``costs.csv``, and a scenario with cost rates
+``cost_rates.csv`` (folders written before these existed, or of scenarios without them, simply
+lack them); a comparison's folder holds one such folder per scenario, ``comparison.csv`` (and
+``equeue.csv``, every scenario's rows, when one has e-queues; ``selection.csv`` with
+``--select-best``) and its own manifest. Every file is written atomically (``sim.outputs.files``).
 
 A results folder may have been edited, truncated or replaced by hand, so every file is read
 here, in one place per kind, and any problem becomes a ``ReportError`` naming the file: only
