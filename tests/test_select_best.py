@@ -380,3 +380,22 @@ def test_holm_across_scenarios_by_hand():
     stricter = holm_across_scenarios(table, alpha=0.035)
     assert stricter["significant"].tolist() == [True, False, False, True, False, False]
     pd.testing.assert_series_equal(out["p_value"], table["p_value"])
+
+
+def test_a_duplicate_scenario_is_set_aside_at_the_first_stage_not_run_to_the_cap(tmp_path):
+    """A copy of a scenario gives its values in every replication: KN could never separate the two."""
+    folder = tmp_path / "in"
+    paths = [booths(folder, "three", 3, 3), booths(folder, "three_again", 3, 3), booths(folder, "two", 2, 2)]
+    out = tmp_path / "res"
+    code, output = invoke("compare", *paths, *QUICK, *SELECT, "--max-replications", CAP, "-o", out)
+    assert code == 0, output
+    table = pd.read_csv(out / "selection.csv", keep_default_na=False, na_values=[""]).set_index("scenario")
+    entry = json.loads((out / "manifest.json").read_text())["selection"]
+    assert bool(table.loc["three_again", "identical"])
+    assert table.loc["three_again", "eliminated_by"] == "three"
+    assert table.loc["three_again", "replications"] == 5
+    assert not bool(table.loc["two", "identical"])
+    assert (entry["best"], entry["ended_by"], entry["guarantee"]) == ("three", "one survivor", True)
+    assert entry["stages"] < CAP
+    page = (out / "report.html").read_text()
+    assert "the same value as three in every replication" in page

@@ -237,19 +237,55 @@ def test_cap_ends_without_guarantee():
 # ---------------------------------------------------------------- edge cases and the interface
 
 
-def test_zero_variance_strictly_worse_goes_at_once_and_equal_means_survive_until_cap():
+def test_zero_variance_strictly_worse_goes_at_once_and_a_duplicate_goes_as_identical():
     first = np.tile([1.0, 1.0, 2.0], (4, 1))
     kn = KimNelson(3, 4, 0.05, 0.1, max_replications=7)
     kn.start(first)
-    assert kn.survivors == [0, 1]
-    while not kn.done:
-        kn.add({0: 1.0, 1: 1.0})
     sel = kn.result()
-    assert (sel.ended_by, sel.guarantee, sel.stages, sel.best, sel.survivors) == ("cap", False, 7, 0, (0, 1))
-    assert sel.systems[2].eliminated_at == 4
-    # without a cap the identical pair ends the procedure instead of looping forever
+    # 2 is worse with zero variance: out at n0; 1 gave 0's values in every replication: a duplicate of 0
+    assert (sel.ended_by, sel.guarantee, sel.stages, sel.best, sel.survivors) == ("one survivor", True, 4, 0, (0,))
+    assert (sel.systems[2].eliminated_at, sel.systems[2].eliminated_by, sel.systems[2].identical) == (4, 0, False)
+    assert (sel.systems[1].eliminated_at, sel.systems[1].eliminated_by, sel.systems[1].identical) == (4, 0, True)
+    # without a cap too: the identical pair ends at once instead of looping forever
     uncapped = select_best(lambda systems, r: dict.fromkeys(systems, 1.0), 2, 4, 0.05, 0.1)
-    assert (uncapped.ended_by, uncapped.guarantee, uncapped.stages) == ("identical", False, 4)
+    assert (uncapped.ended_by, uncapped.guarantee, uncapped.stages, uncapped.best) == ("one survivor", True, 4, 0)
+
+
+def test_duplicates_of_a_noisy_system_go_and_the_rest_runs_as_without_them():
+    rng = np.random.default_rng(7)
+    noise = rng.normal(size=(400, 3))
+
+    def sample(systems, r):  # system 1 is system 0 again (a change that does not touch the row)
+        values = {0: 10 + noise[r, 0], 1: 10 + noise[r, 0], 2: 10.3 + noise[r, 1]}
+        return {i: values[i] for i in systems}
+
+    with_copy = select_best(sample, 3, 10, 0.05, 0.5)
+    assert with_copy.systems[1].identical
+    assert with_copy.systems[1].eliminated_at == 10
+    assert with_copy.systems[1].eliminated_by == 0
+
+    def without(systems, r):
+        values = sample([0, 2], r)
+        return {i: values[[0, 2][i]] for i in systems}
+
+    alone = select_best(without, 2, 10, 0.05, 0.5)
+    # the copy costs nothing past the first stage: 0 and 2 then meet as they would alone
+    assert with_copy.best == alone.best == 0
+    assert with_copy.systems[2].eliminated_by == 0
+    assert alone.systems[1].eliminated_by == 0
+    assert with_copy.systems[1].replications == 10  # the copy cost the first stage only
+
+
+def test_equal_means_that_are_not_duplicates_survive_until_cap():
+    first = np.array([[1.0, 2.0], [3.0, 2.0], [2.0, 2.0]])
+    kn = KimNelson(2, 3, 0.05, 0.1, max_replications=5)
+    kn.start(first)
+    assert kn.survivors == [0, 1]  # equal means 2.0, differences with variance: W > 0
+    while not kn.done:
+        kn.add({0: 2.0, 1: 2.0})
+    sel = kn.result()
+    assert (sel.ended_by, sel.guarantee, sel.stages, sel.survivors) == ("cap", False, 5, (0, 1))
+    assert not any(s.identical for s in sel.systems)
     # constant but different: W = 0, the worse mean goes at n0
     split = select_best(lambda systems, r: {i: 1.0 + 0.001 * i for i in systems}, 2, 4, 0.05, 10.0)
     assert (split.best, split.guarantee, split.systems[1].eliminated_at) == (0, True, 4)

@@ -32,10 +32,15 @@ What is computed:
 * ``better_is_lower``: which way is better for a KPI (waits, times and costs down; throughput up).
 
 Edge cases: k = 1 is trivially best (guarantee holds; eta = h2 = 0). Where W_il = 0 (zero variance of
-the differences, or r past h2 S2_il / delta**2) a strictly worse mean is eliminated at once, while exactly
-equal means eliminate neither: such systems survive until ``max_replications`` (no guarantee). Without a
-cap the procedure also ends, without guarantee, once the survivors have given identical values in every
-replication so far (it could never separate them). A non-finite observation raises ValueError.
+the differences, or r past h2 S2_il / delta**2) a strictly worse mean is eliminated at once. Two systems
+whose first-stage differences have zero variance and which have given exactly the same value in every
+replication so far are duplicates (a change that does not touch the KPI's row, under common random
+numbers): KN's rule could never separate them, and would run to the cap. The later of the two is
+eliminated as ``identical`` to the earlier one. This keeps the guarantee: under KN's normal model a zero
+sample variance of the differences means a zero true variance, so the two means are equal and neither
+can be the one best by delta; the value the duplicate stood for stays in contention. Exactly equal
+sample means of systems that are not duplicates eliminate neither, until ``max_replications`` (no
+guarantee). A non-finite observation raises ValueError.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import stdtr
 
-ENDINGS = ("single system", "one survivor", "cap", "identical")
+ENDINGS = ("single system", "one survivor", "cap")
 """How a selection ended; only the first two carry the probability guarantee."""
 
 LOWER_IS_BETTER = ("wait", "time", "delay", "cost", "co2", "pm25", "fuel", "emission", "hours")
@@ -127,7 +132,8 @@ class SystemOutcome:
     """One system's share of a selection.
 
     Replications it got, its sample mean (metric units) at elimination or at the end, the stage r
-    (replications it had) at which it was eliminated and the system that did it (None if never).
+    (replications it had) at which it was eliminated and the system that did it (None if never);
+    ``identical``: eliminated as an exact duplicate of ``eliminated_by``, not as worse than it.
     """
 
     index: int
@@ -135,6 +141,7 @@ class SystemOutcome:
     mean: float
     eliminated_at: int | None
     eliminated_by: int | None
+    identical: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,6 +200,7 @@ class KimNelson:
         self._alive = np.ones(k, dtype=bool)
         self._at: list[int | None] = [None] * k
         self._by: list[int | None] = [None] * k
+        self._identical = np.zeros(k, dtype=bool)
         self._means = np.full(k, math.nan)
         self._sums = np.zeros(k)
         self._s2 = np.zeros((k, k))
@@ -277,15 +285,25 @@ class KimNelson:
         for a in np.flatnonzero((margin > 0).any(axis=1)):
             i = int(alive[a])
             self._alive[i], self._at[i], self._by[i] = False, r, int(alive[int(np.argmax(margin[a]))])
+        self._drop_duplicates(r)
         left = np.flatnonzero(self._alive)
         if len(left) == 1:
             self._ended = "one survivor"
         elif self.max_replications is not None and r >= self.max_replications:
             self._ended = "cap"
-        elif self.max_replications is None and np.ptp(self._means[left]) == 0:
-            x = np.vstack(self._rows)[:, left]
-            if (x == x[:, :1]).all():
-                self._ended = "identical"
+
+    def _drop_duplicates(self, r: int) -> None:
+        """Eliminate each survivor that has given exactly an earlier survivor's values (see the module's notes)."""
+        alive = np.flatnonzero(self._alive)
+        if len(alive) < 2:
+            return
+        x = np.vstack(self._rows)[:, alive]
+        for b in range(1, len(alive)):
+            for a in range(b):
+                i, j = int(alive[a]), int(alive[b])
+                if self._alive[i] and self._s2[i, j] == 0 and np.array_equal(x[:, a], x[:, b]):
+                    self._alive[j], self._at[j], self._by[j], self._identical[j] = False, r, i, True
+                    break
 
     def result(self) -> Selection:
         """The selection once ``done``: the best survivor by sample mean (lowest index on a tie)."""
@@ -295,7 +313,10 @@ class KimNelson:
         sign = -1.0 if self.minimise else 1.0
         best = max(alive, key=lambda i: (sign * self._means[i], -i))
         n = [self.replications if self._at[i] is None else self._at[i] for i in range(self.k)]
-        systems = tuple(SystemOutcome(i, n[i], float(self._means[i]), self._at[i], self._by[i]) for i in range(self.k))
+        systems = tuple(
+            SystemOutcome(i, n[i], float(self._means[i]), self._at[i], self._by[i], bool(self._identical[i]))
+            for i in range(self.k)
+        )
         return Selection(
             best=best,
             guarantee=self._ended in ENDINGS[:2],

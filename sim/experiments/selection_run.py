@@ -42,10 +42,12 @@ SELECTION_COLUMNS = [
     "mean",
     "eliminated_at",
     "eliminated_by",
+    "identical",
     "is_best",
 ]
 """``selection.csv``: a row per scenario; ``eliminated_at`` is the replications it had when it was
-eliminated (empty if never), ``eliminated_by`` the scenario that was better by more than KN allows."""
+eliminated (empty if never), ``eliminated_by`` the scenario that was better by more than KN allows, or,
+with ``identical``, the one it duplicated: the same value in every replication (``sim.analysis.selection``)."""
 
 
 class SelectionError(ValueError):
@@ -200,6 +202,7 @@ def selection_table(selection: Selection, spec: SelectBest, names: list[str]) ->
             "mean": s.mean,
             "eliminated_at": s.eliminated_at,
             "eliminated_by": "" if s.eliminated_by is None else names[s.eliminated_by],
+            "identical": s.identical,
             "is_best": s.index == selection.best,
         }
         for s in selection.systems

@@ -141,6 +141,11 @@ def _fate(row: pd.Series, cap_reached: bool) -> str:
     """What became of a scenario in the selection, in words."""
     if row["is_best"]:
         return "named best" if not cap_reached else "best sample mean, no guarantee"
+    if row["eliminated_by"] and row["identical"]:
+        return (
+            f"set aside after {int(row['eliminated_at']):,} replications: the same value as "
+            f"{row['eliminated_by']} in every replication"
+        )
     if row["eliminated_by"]:
         return f"eliminated after {int(row['eliminated_at']):,} replications by {row['eliminated_by']}"
     return "still in contention at the cap"

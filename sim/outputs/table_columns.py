@@ -133,7 +133,9 @@ COMPARISON_COLUMNS = Columns(
     numbers=("baseline_value", "value", "diff", "diff_ci95_low", "diff_ci95_high", "pct_change"),
 )
 SELECTION_COLUMNS = Columns(
-    text=("scenario", "eliminated_by"), numbers=("replications", "mean", "eliminated_at"), flags=("is_best",)
+    text=("scenario", "eliminated_by"),
+    numbers=("replications", "mean", "eliminated_at"),
+    flags=("identical", "is_best"),
 )
 COSTS_COLUMNS = Columns(
     text=("crossing", "direction", "flow", "currency"),
