@@ -213,13 +213,20 @@ def test_extra_replications_are_those_a_longer_comparison_runs_and_batches_chang
     [
         (["--select-best", "queue_len", "--indifference", "1"], "--select-best: 'queue_len' is not a compared KPI"),
         (["--select-best", "wait_mean_min"], "--select-best needs --indifference DELTA"),
-        (["--select-best", "wait_mean_min", "--indifference", "0"], "--indifference: must be a number above 0"),
-        (["--select-best", "wait_mean_min", "--indifference", "nan"], "--indifference: must be a number above 0"),
+        (["--select-best", "wait_mean_min", "--indifference", "0"], "--indifference: must be a number from 1e-09"),
+        (["--select-best", "wait_mean_min", "--indifference", "nan"], "--indifference: must be a number from"),
+        (["--select-best", "wait_mean_min", "--indifference", "1e200"], "--indifference: must be a number from"),
+        (["--select-best", "wait_mean_min", "--indifference", "1e-200"], "--indifference: must be a number from"),
+        (["--select-best", "wait_mean_min", "--indifference", "1", "--pcs", "0.9999999999999"], "--pcs: must lie"),
+        (["--select-best", "delay_value_per_day", "--indifference", "1"], "delay_value_per_day needs a value of time"),
+        (["--select-best", "co2_kg_per_day", "--indifference", "1"], "co2_kg_per_day needs idling rates"),
+        (["--select-best", "wagons_per_day", "--indifference", "1"], "wagons_per_day needs a flow counting wagons"),
         (["--select-best", "wait_mean_min", "--indifference", "1", "--pcs", "1.2"], "--pcs: must lie between 1/3"),
         (["--select-best", "wait_mean_min", "--indifference", "1", "--pcs", "0.3"], "--pcs: must lie between 1/3"),
         (["--select-best", "wait_mean_min", "--indifference", "1", "--select-flow", "bus"], "'bus' is not a flow"),
         (["--select-best", "wait_mean_min", "--indifference", "1", "--max-replications", "3"], "3 is below"),
-        (["--indifference", "1"], "--indifference only apply with --select-best"),
+        (["--indifference", "1"], "--indifference only applies with --select-best"),
+        (["--indifference", "1", "--pcs", "0.9"], "--indifference and --pcs only apply with --select-best"),
         (["--select-best", "wait_mean_min", "--indifference", "1", "--pcs", "x"], "'x' is not a valid float"),
     ],
 )
@@ -249,17 +256,35 @@ def test_a_single_replication_first_stage_is_refused(tmp_path):
     assert "Traceback" not in output
 
 
-def test_a_row_without_values_is_refused_after_the_first_stage(tmp_path):
+def test_values_of_time_in_different_currencies_are_not_ranked(tmp_path):
+    rates = "{truck: {value_per_vehicle_hour: {value: 10, assumption: a round figure}}}"
+    files = [
+        booths(tmp_path / "in", "roubles", 2, 2, f"costs: {{currency: RUB, flows: {rates}}}\n"),
+        booths(tmp_path / "in", "tenge", 3, 3, f"costs: {{currency: KZT, flows: {rates}}}\n"),
+    ]
+    code, output = invoke("compare", *files, *QUICK, "--select-best", "delay_value_per_day", "--indifference", "1",
+                          "-o", tmp_path / "res")  # fmt: skip
+    assert code == 2, output
+    assert "delay_value_per_day is in KZT, RUB in different scenarios" in " ".join(output.split())
+    assert "simulating" not in output
+    assert not (tmp_path / "res").exists()
+
+
+def test_a_row_without_values_ends_the_selection_after_the_first_stage_and_keeps_the_comparison(tmp_path):
     files = variants(tmp_path / "in", extra="flows: {bus: {}}\n")  # a flow nobody drives
     code, output = invoke("compare", *files, "-r", "2", "-d", "0.25", "--records", "none", "--no-report",
                           "--select-best", "wait_mean_min", "--select-flow", "bus", "--indifference", "1",
                           "-o", tmp_path / "res")  # fmt: skip
     assert code == 2, output
-    assert "--select-best: two has no wait_mean_min for crossing ALL, direction ALL, flow bus" in " ".join(
-        output.split()
-    )
+    said = " ".join(output.split())
+    assert "--select-best: two has no wait_mean_min for crossing ALL, direction ALL, flow bus" in said
+    assert "the comparison is written without a selection" in said
     assert "Traceback" not in output
-    assert not (tmp_path / "res").exists()
+    out = tmp_path / "res"
+    assert (out / "comparison.csv").is_file()
+    assert (out / "manifest.json").is_file()
+    assert not (out / "selection.csv").exists()
+    assert "selection" not in json.loads((out / "manifest.json").read_text())
 
 
 # ---------------------------------------------------------------- the words
@@ -293,7 +318,7 @@ def test_the_statement_with_and_without_the_guarantee():
     assert "without a probability guarantee: after 200 replications each (the cap), joint, e_queue" in capped
     high = statement(entry(metric="throughput_per_day", better="higher", indifference=20, replications_used=50),
                      units={"truck": "vehicle"})  # fmt: skip
-    assert "joint has the highest throughput of trucks" in high
+    assert "joint has the highest throughput per day of trucks" in high
     assert "at least 20 vehicles per day better" in high
     assert "50 replications in all: the comparison's own 10 of each were enough" in high
 

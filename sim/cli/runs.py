@@ -304,8 +304,7 @@ def compare_cmd(
             records=records,
             pieces=pieces,
         )
-    if spec is not None:
-        run_selection(result, spec, say, quiet, jobs, backend, scheduler, pieces)
+    failed = run_selection(result, spec, say, quiet, jobs, backend, scheduler, pieces) if spec is not None else None
     say(f"writing results to {folder}")
     with phase("files", quiet) as bar:
         result.write(target, report=False, progress=bar)
@@ -326,6 +325,13 @@ def compare_cmd(
         f"{len(scenarios)} scenarios x {m['replications']} replications; wall time {m['wall_time_s']:.1f} s "
         f"(simulation, as the report says) -> {folder}/"
     )
+    if failed is not None:
+        import sys
+
+        from sim.cli.errors import EXIT_BAD_INPUT
+
+        click.echo(f"error: {failed}; the comparison is written without a selection", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _print_comparison(result) -> None:  # noqa: ANN001 - ComparisonResult, imported late

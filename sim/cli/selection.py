@@ -1,8 +1,10 @@
 """``compare --select-best``: the options, their checks before any simulation, and the selection phase.
 
 Kept apart from ``runs`` so that ``compare`` reads as before with one decorator and two calls more.
-Every bad value is refused before the first replication runs (exit status 2, the option named), since
-a mistake found after an hour of simulation costs the hour.
+Every bad value that can be seen in the scenarios is refused before the first replication runs (exit
+status 2, the option named), since a mistake found after an hour of simulation costs the hour. What
+only the runs can show (a chosen row where no traveller finished) ends the selection, not the
+comparison: its results are written all the same, and the command then exits with status 2.
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ def selection_spec(
     ]
     if metric is None:
         if given:
-            raise click.UsageError(f"{' and '.join(given)} only apply with --select-best KPI")
+            verb = "applies" if len(given) == 1 else "apply"
+            raise click.UsageError(f"{' and '.join(given)} only {verb} with --select-best KPI")
         return None
     if delta is None:
         raise click.UsageError(
@@ -128,8 +131,11 @@ def run_selection(
     backend: str,
     scheduler: str | None,
     pieces: int,
-) -> None:
-    """The selection after the comparison's replications: more of them for the scenarios still in contention."""
+) -> str | None:
+    """The selection after the comparison's replications: more of them for the scenarios still in contention.
+
+    Returns why the selection could not be made (the comparison is then written without it), or None.
+    """
     from sim.experiments.selection_run import SelectionError, select_best_scenario
 
     say(
@@ -140,4 +146,5 @@ def run_selection(
         try:
             select_best_scenario(result, spec, jobs, backend, scheduler, pieces, bar)
         except SelectionError as err:
-            raise click.UsageError(f"--select-best: {err}") from None
+            return f"--select-best: {err}"
+    return None

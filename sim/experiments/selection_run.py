@@ -50,6 +50,31 @@ eliminated (empty if never), ``eliminated_by`` the scenario that was better by m
 with ``identical``, the one it duplicated: the same value in every replication (``sim.analysis.selection``)."""
 
 
+DELTA_RANGE = (1e-9, 1e12)
+"""The indifference zone's bounds: any KPI's meaningful difference lies inside, and its square stays a float."""
+
+
+def _rate(s: Scenario, flow: str, *names: str) -> bool:
+    """Whether the scenario's costs give ``flow`` any of the rates ``names``."""
+    rates = s.costs.flows.get(flow) if s.costs is not None else None
+    return rates is not None and any(getattr(rates, n) is not None for n in names)
+
+
+NEEDS: dict[str, tuple[str, Callable[[Scenario, str], bool]]] = {
+    "wagons_per_day": ("a flow counting wagons (occupants: wagons)", lambda s, f: s.flows[f].occupants == "wagons"),
+    "persons_per_day": ("a flow counting persons", lambda s, f: s.flows[f].occupants == "persons"),
+    "delay_value_per_day": (
+        "a value of time (costs.flows.<flow>.value_per_vehicle_hour or value_per_person_hour)",
+        lambda s, f: _rate(s, f, "value_per_vehicle_hour", "value_per_person_hour"),
+    ),
+    "co2_kg_per_day": (
+        "idling rates (costs.flows.<flow>: idling_share, idle_fuel_l_per_h and co2_kg_per_l)",
+        lambda s, f: _rate(s, f, "co2_kg_per_l"),
+    ),
+}
+"""KPIs that only some scenarios can have, and what a scenario needs for them on the chosen flow."""
+
+
 class SelectionError(ValueError):
     """The selection cannot be made as asked: a value is missing for the chosen row and KPI."""
 
@@ -91,11 +116,19 @@ class SelectBest:
                 better_is_lower(self.metric)
             except ValueError as err:
                 found.append(("--select-best", f"{err}, so no best can be named by it"))
-        if not (math.isfinite(self.delta) and self.delta > 0):
-            found.append(("--indifference", f"must be a number above 0 in the KPI's unit, not {self.delta:g}"))
+        if not (math.isfinite(self.delta) and DELTA_RANGE[0] <= self.delta <= DELTA_RANGE[1]):
+            found.append(
+                (
+                    "--indifference",
+                    f"must be a number from {DELTA_RANGE[0]:g} to {DELTA_RANGE[1]:g} in the KPI's unit, "
+                    f"not {self.delta:g}",
+                )
+            )
         k = len(scenarios)
-        if not 1 / k < self.pcs < 1:
-            found.append(("--pcs", f"must lie between 1/{k} (a guess among {k} scenarios) and 1, not {self.pcs:g}"))
+        if not (1 / k < self.pcs < 1 and round(1.0 - self.pcs, 12) > 0):
+            found.append(
+                ("--pcs", f"must lie between 1/{k} (a guess among {k} scenarios) and 1 - 1e-12, not {self.pcs:g}")
+            )
         if n0 < 2:
             found.append(
                 ("--replications", f"the first stage of the selection needs at least 2 replications, not {n0}")
@@ -115,6 +148,38 @@ class SelectBest:
                     f"{self.flow!r} is not a flow of {', '.join(lacking)}; choose ALL or one of {', '.join(flows)}",
                 )
             )
+        elif self.metric in METRICS:
+            found += self._kpi_problems(scenarios)
+        return found
+
+    def _kpi_problems(self, scenarios: list[Scenario]) -> list[tuple[str, str]]:
+        """A KPI some scenario cannot have on the chosen row: wagons without freight trains, money without rates.
+
+        Found here, before any simulation, rather than as an empty row after the first stage.
+        """
+        need = NEEDS.get(self.metric)
+        if need is None:
+            return []
+        what, has = need
+        lacking = []
+        for s in scenarios:
+            flows = list(s.flows) if self.flow == ALL else [self.flow]
+            if not any(has(s, f) for f in flows):
+                lacking.append(s.name)
+        found = []
+        if lacking:
+            where = "any flow" if self.flow == ALL else f"flow {self.flow!r}"
+            found.append(("--select-best", f"{self.metric} needs {what} for {where} in {', '.join(lacking)}"))
+        if self.metric == "delay_value_per_day":
+            currencies = sorted({str(s.costs.currency) for s in scenarios if s.costs is not None})
+            if len(currencies) > 1:
+                found.append(
+                    (
+                        "--select-best",
+                        f"delay_value_per_day is in {', '.join(currencies)} in different scenarios; "
+                        "values in different currencies cannot be ranked",
+                    )
+                )
         return found
 
 
@@ -183,6 +248,8 @@ def select_best_scenario(
     scenario = result.baseline.scenario
     units = {name: f.unit for name, f in scenario.flows.items()}
     entry = selection_entry(selection, spec, names, run_extra, time.perf_counter() - wall0)
+    if spec.metric == "delay_value_per_day" and scenario.costs is not None and scenario.costs.currency:
+        entry["currency"] = scenario.costs.currency  # one currency: problems() refuses a mix
     entry["statement"] = statement(entry, (scenario.countries.a, scenario.countries.b), units)
     result.manifest["selection"] = entry
     return selection

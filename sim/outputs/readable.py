@@ -21,6 +21,34 @@ UNIT_WORDS = {
 }
 """Singular and plural of each unit a flow may be counted in."""
 
+KPI_NAMES = {
+    "arrivals": "arrivals",
+    "completed": "travellers who completed",
+    "in_system_at_end": "travellers still inside at the end",
+    "throughput_per_day": "throughput per day",
+    "persons_per_day": "persons crossing per day",
+    "wagons_per_day": "wagons crossing per day",
+    "wait_mean_min": "mean wait",
+    "wait_p50_min": "median wait",
+    "wait_p90_min": "90th-percentile wait",
+    "wait_p95_min": "95th-percentile wait",
+    "wait_max_min": "longest wait",
+    "time_in_system_mean_min": "mean time at the border",
+    "delay_vehicle_hours_per_day": "vehicle-hours of delay per day",
+    "delay_person_hours_per_day": "person-hours of delay per day",
+    "delay_value_per_day": "value of the time lost per day",
+    "idle_fuel_l_per_day": "fuel burnt idling per day",
+    "co2_kg_per_day": "CO2 emitted per day",
+    "pm25_g_per_day": "PM2.5 emitted per day",
+}
+"""KPIs as a sentence names them, in every page that names one."""
+
+
+def kpi_name(kpi: str) -> str:
+    """A KPI's name in a sentence ("95th-percentile wait"); one not listed, by its identifier in words."""
+    return KPI_NAMES.get(kpi, kpi.replace("_", " "))
+
+
 UNIT_ORDER = ("vehicle", "person", "train", "vessel")
 
 NEAR_ZERO = {"min": 1.0, "per_day": 1.0}

@@ -18,22 +18,9 @@ from typing import Any
 import pandas as pd
 
 from sim.outputs.html import Html, data_table, el, join
-from sim.outputs.readable import direction_label, duration, per_day, plural_flow
+from sim.outputs.readable import direction_label, duration, kpi_name, per_day, plural_flow
 from sim.outputs.results import KINDS, ReportError, read_csv_table
 from sim.outputs.table_columns import SELECTION_COLUMNS
-
-WORDS = {
-    "wait_mean_min": "mean wait",
-    "wait_p95_min": "95th-percentile wait",
-    "time_in_system_mean_min": "mean time at the border",
-    "throughput_per_day": "throughput",
-    "persons_per_day": "persons crossing per day",
-    "wagons_per_day": "wagons crossing per day",
-    "delay_vehicle_hours_per_day": "vehicle-hours of delay per day",
-    "delay_value_per_day": "value of the time lost per day",
-    "co2_kg_per_day": "CO2 emitted per day",
-}
-"""KPIs as a reader says them; any other is shown by its name with spaces."""
 
 UNITS = {
     "persons_per_day": "persons per day",
@@ -49,7 +36,7 @@ def kpi_words(entry: dict[str, Any], countries: tuple[str, str] = ("A", "B")) ->
     metric, flow, direction = entry["metric"], entry["flow"], entry["direction"]
     who = "all travellers" if flow == "ALL" else plural_flow(flow)
     where = "" if direction == "ALL" else f" ({direction_label(direction, countries)})"
-    return f"{WORDS.get(metric, metric.replace('_', ' '))} of {who}{where}"
+    return f"{kpi_name(metric)} of {who}{where}"
 
 
 def zone_words(entry: dict[str, Any], units: dict[str, str] | None = None) -> str:
@@ -60,6 +47,8 @@ def zone_words(entry: dict[str, Any], units: dict[str, str] | None = None) -> st
         return text
     if metric in UNITS:
         return f"{text} {UNITS[metric]}"
+    if metric == "delay_value_per_day" and entry.get("currency"):
+        return f"{text} {entry['currency']} per day"
     if metric == "throughput_per_day":
         return f"{text} {per_day((units or {}).get(flow, 'traveller')) if flow != 'ALL' else 'travellers per day'}"
     return f"{text} (in the unit of {metric})"
@@ -162,7 +151,7 @@ def selection_section(folder: Path, manifest: dict[str, Any]) -> Html:
         {
             "scenario": table["scenario"],
             "replications": [f"{int(n):,}" for n in table["replications"]],
-            f"mean {WORDS.get(metric, metric)}": [value_words(v, metric) for v in table["mean"]],
+            f"mean {kpi_name(metric)}": [value_words(v, metric) for v in table["mean"]],
             "outcome": [_fate(row, cap_reached) for _, row in table.iterrows()],
         }
     )

@@ -18,23 +18,7 @@ from sim.analysis.prim import PrimResult
 from sim.analysis.sensitivity import SensitivityResult
 from sim.analysis.sweep_tables import DENSITY_THRESHOLD, Discovery, Row
 from sim.experiments.bad_outcome import BadOutcome
-from sim.outputs.readable import amount, direction_label, plural_flow
-
-KPI_WORDS = {
-    "arrivals": "arrivals",
-    "completed": "travellers who completed",
-    "in_system_at_end": "travellers still inside at the end",
-    "throughput_per_day": "throughput per day",
-    "persons_per_day": "persons per day",
-    "wagons_per_day": "wagons per day",
-    "wait_mean_min": "mean wait",
-    "wait_p50_min": "median wait",
-    "wait_p90_min": "90th-percentile wait",
-    "wait_p95_min": "95th-percentile wait",
-    "wait_max_min": "longest wait",
-    "time_in_system_mean_min": "mean time at the border",
-}
-"""KPIs as a sentence names them; any other KPI is named by its identifier in words."""
+from sim.outputs.readable import amount, direction_label, kpi_name, plural_flow
 
 ADEQUATE_R2 = 0.7
 """R² from which the linear summary is called adequate: below it, the inputs' effects are far
@@ -49,7 +33,7 @@ SIGNIFICANT_P = 0.05
 
 def kpi_words(kpi: str) -> str:
     """A KPI's name in a sentence ("95th-percentile wait")."""
-    return KPI_WORDS.get(kpi, kpi.replace("_", " "))
+    return kpi_name(kpi)
 
 
 def row_words(row: Row, countries: tuple[str, str]) -> str:
