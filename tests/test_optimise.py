@@ -428,3 +428,23 @@ def test_a_bad_target_is_refused_by_the_library_too():
     with pytest.raises(PlanError) as err:
         prepare(sim.scenario_from_dict(data), "truck", Target("wait_mean_min", 5.0, confidence=1.0))
     assert err.value.option == "--confidence"
+
+
+def test_a_scenario_whose_own_servers_run_away_is_still_planned(tmp_path: Path):
+    """One server for a load of 4.5 fills the crossing past limits.max_in_system: the case a plan is wanted for."""
+    data = mmc_scenario(1, days=3, replications=2)
+    data["limits"] = {"max_in_system": 300}
+    path = tmp_path / "overloaded.yaml"
+    path.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    args = ["optimise", str(path), "--flow", "truck", "--metric", "wait_mean_min", "--max", "6", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "not evaluated: the scenario's own servers: more than 300 travellers inside at once" in result.output
+    target = pd.read_csv(out / "target.csv")
+    assert target["holds"].all()
+    assert target["scenario_mean"].isna().all()
+    assert not target["scenario_holds"].any()
+    manifest = json.loads((out / "manifest.json").read_text())["optimise"]
+    assert manifest["scenario_not_evaluated"].startswith("the scenario's own servers: more than 300")
+    assert pd.read_csv(out / "plan.csv")["servers"].min() >= 6

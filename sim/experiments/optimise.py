@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sim.analysis.staffing_theory import PoolNeed, Target, TheoryError, pool_needs
-from sim.experiments.replicate import model_of
+from sim.experiments.replicate import ReplicationError, model_of
 from sim.experiments.run import with_overrides
 from sim.experiments.staffing_evaluation import Evaluation, Evaluator
 from sim.experiments.staffing_plan import (
@@ -96,12 +96,14 @@ class Optimisation:
 
     problem: Problem
     outcomes: dict[str, Outcome]
-    before: dict[str, Evaluation]  # the scenario's own servers
+    before: dict[str, Evaluation]  # the scenario's own servers (empty if they ran away)
     trials: list[Trial]
     runs: int
     max_runs: int
     start: str
     wall_s: float
+    before_failed: str = ""
+    """Why the scenario's own servers have no evaluation: a replication ran away (``limits.max_in_system``)."""
 
     @property
     def plan(self) -> Plan:
@@ -127,11 +129,19 @@ def optimise(
     evaluator = Evaluator(problem.scenario, staff, problem.target, problem.model, jobs)
     original = problem.original
     plans = {c: problem.of_crossing(original, c) for c in staff.crossings}
-    before = evaluator.evaluate(plans, on_run)
-    trials = [Trial(c, "scenario", "the scenario's servers", plans[c], before[c], False, False) for c in plans]
+    # the scenario's servers are only the "before" columns: a queue so long that a replication
+    # stops (limits.max_in_system) is the very case a plan is wanted for, so the search goes on
+    failed = ""
+    try:
+        before = evaluator.evaluate(plans, on_run)
+    except ReplicationError as err:
+        if not err.unstable:
+            raise
+        before, failed = {}, f"the scenario's own servers: {err.message}"
+    trials = [Trial(c, "scenario", "the scenario's servers", plans[c], before[c], False, False) for c in before]
     first, words = (problem.theory, "theory (SIPP, Erlang C)") if start == "theory" else (original, "the scenario's")
     searches = [CrossingSearch(c, staff, problem.of_crossing(first, c), words) for c in staff.crossings]
     outcomes, more = search(evaluator, searches, max_runs, on_run)
     return Optimisation(
-        problem, outcomes, before, trials + more, evaluator.runs, max_runs, start, time.perf_counter() - t0
+        problem, outcomes, before, trials + more, evaluator.runs, max_runs, start, time.perf_counter() - t0, failed
     )

@@ -102,7 +102,8 @@ def target_table(result: Optimisation) -> pd.DataFrame:
     p = result.problem
     rows = []
     for crossing, outcome in result.outcomes.items():
-        before = {(r.direction): r for r in result.before[crossing].rows}
+        evaluated = result.before.get(crossing)  # none if the scenario's servers ran away
+        before = {r.direction: r for r in evaluated.rows} if evaluated is not None else {}
         for row in outcome.evaluation.rows:
             _, low, high = t_interval(row.values, level=p.target.confidence, drop_nan=False)
             was = before.get(row.direction)
@@ -182,6 +183,8 @@ def summary_lines(result: Optimisation) -> list[str]:
         guarantee(result),
         f"booth-hours per day, both directions: scenario {total[0]:g}, theory {total[1]:g}, plan {total[2]:g}",
     ]
+    if result.before_failed:
+        lines.append(f"not evaluated: {result.before_failed}")
     for crossing, o in result.outcomes.items():
         lines.append(f"{crossing}: {o.status}")
         for row in o.evaluation.rows:
@@ -239,6 +242,7 @@ def manifest(result: Optimisation, scenario_file: Path) -> dict:
             "max_evaluations": result.max_runs,
             "met": result.met,
             "status": {c: o.status for c, o in result.outcomes.items()},
+            "scenario_not_evaluated": result.before_failed,
             "wall_time_s": round(result.wall_s, 3),
         },
     }
