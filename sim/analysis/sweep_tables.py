@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.analysis.intervals import ci95_halfwidth
+from sim.analysis.kpis import means_with_intervals
 from sim.analysis.prim import PrimResult, prim
 from sim.analysis.sensitivity import SensitivityResult, standardised_regression
 
@@ -72,13 +72,9 @@ def run_table(table: pd.DataFrame, factors: list[str], row: Row, kpis: list[str]
 
 def point_table(runs: pd.DataFrame, factors: list[str], kpis: list[str]) -> pd.DataFrame:
     """One line per design point: factors, runs, and each KPI's mean and 95% half-width over its runs."""
-    g = runs.groupby("point", sort=True)
-    out = g[factors].first()
-    out["runs"] = g.size()
-    for k in kpis:
-        out[k] = g[k].mean()
-        out[f"{k}_ci95"] = g[k].agg(lambda v: ci95_halfwidth(v.to_numpy(dtype=float)))
-    return out.reset_index()
+    out = runs.groupby("point", sort=True)[factors].first().reset_index()
+    stats = means_with_intervals(runs, ["point"], tuple(kpis)).rename(columns={"replications": "runs"})
+    return out.merge(stats, on="point", how="left")
 
 
 def sensitivity(
