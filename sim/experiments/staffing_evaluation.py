@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.analysis.day_profile import waiting_by_hour_of_day
 from sim.analysis.intervals import t_interval
 from sim.analysis.overload import STABLE
-from sim.analysis.staffing_theory import HOURS, Target
+from sim.analysis.staffing_theory import Target
 from sim.experiments.executors import run_tasks
 from sim.experiments.replicate import Task, combine, simulate_piece
 from sim.experiments.run import summarise
@@ -186,25 +187,15 @@ def waiting_by_hour(
 ) -> dict[int, np.ndarray]:
     """Mean number waiting in each pool at each hour of the day over [warmup, horizon), averaged over replications.
 
-    Read at every minute's middle: the line is those who entered the pool and have not
-    started service yet (a visit still waiting at the horizon never started).
+    The report's day profile, per pool (``sim.analysis.day_profile``); an hour never observed counts 0.
     """
     if visits.empty:
         return {}
-    minutes = np.arange(warmup, horizon, 1.0) + 0.5
-    minutes = minutes[minutes < horizon]
-    hour = (minutes // 60).astype(np.int64) % HOURS
-    per_hour = np.bincount(hour, minlength=HOURS).astype(float)
-    sums: dict[int, np.ndarray] = {}
     reps = visits["replication"].nunique()
+    out: dict[int, np.ndarray] = {}
     for key, group in visits.groupby(POOL_KEYS, observed=True, sort=False):
         index = pool_index.get(tuple(key[:-1]) + (bool(key[-1]),))
-        if index is None:
-            continue
-        for _, one in group.groupby("replication", sort=False):
-            entered = np.sort(one["enter_min"].to_numpy(dtype=float))
-            started = np.sort(np.nan_to_num(one["start_min"].to_numpy(dtype=float), nan=np.inf))
-            waiting = np.searchsorted(entered, minutes, "right") - np.searchsorted(started, minutes, "right")
-            total = np.bincount(hour, weights=waiting, minlength=HOURS)
-            sums[index] = sums.get(index, np.zeros(HOURS)) + total
-    return {p: np.divide(s / reps, per_hour, out=np.zeros(HOURS), where=per_hour > 0) for p, s in sums.items()}
+        if index is not None:
+            line = waiting_by_hour_of_day(group["enter_min"], group["start_min"], warmup, horizon, reps)
+            out[index] = np.nan_to_num(line, nan=0.0)
+    return out

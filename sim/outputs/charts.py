@@ -20,6 +20,8 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from sim.analysis.day_profile import waiting_by_hour_of_day  # noqa: E402
+
 plt.rcParams.update(
     {
         "figure.dpi": 110,
@@ -205,35 +207,8 @@ def throughput_by_category(
 
 def _queue_by_hour(visits: pd.DataFrame, warmup: float, horizon: float) -> np.ndarray:
     """Mean number waiting (all pools together) in each hour of the day, over the window."""
-    v = visits
-    enter = np.clip(v["enter_min"].to_numpy(), warmup, horizon)
-    start = np.clip(np.where(np.isnan(v["start_min"]), horizon, v["start_min"]), warmup, horizon)
-    keep = start > enter
-    enter, start = enter[keep], start[keep]
-    hours = int(math.ceil(horizon / 60.0))
-    # waiting time falling in each absolute hour: the partial first and last hours of each
-    # wait, plus 60 minutes for every whole hour in between (a difference array)
-    edges = np.arange(hours + 1) * 60.0
-    area = np.zeros(hours)
-    first = np.minimum((enter // 60).astype(int), hours - 1)
-    last = np.minimum((start // 60).astype(int), hours - 1)
-    same = first == last
-    np.add.at(area, first[same], (start - enter)[same])
-    diff = ~same
-    np.add.at(area, first[diff], edges[first[diff] + 1] - enter[diff])
-    np.add.at(area, last[diff], start[diff] - edges[last[diff]])
-    cover = np.zeros(hours + 1)
-    np.add.at(cover, first[diff] + 1, 1)
-    np.add.at(cover, last[diff], -1)
-    area += np.cumsum(cover)[:hours] * 60.0
-    replications = max(1, v["replication"].nunique())
-    observed = np.clip(edges[1:], warmup, horizon) - np.clip(edges[:-1], warmup, horizon)
-    by_hour = np.zeros(24)
-    minutes = np.zeros(24)
-    np.add.at(by_hour, np.arange(hours) % 24, area)
-    np.add.at(minutes, np.arange(hours) % 24, observed * replications)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(minutes > 0, by_hour / minutes, np.nan)
+    replications = max(1, visits["replication"].nunique())
+    return waiting_by_hour_of_day(visits["enter_min"], visits["start_min"], warmup, horizon, replications)
 
 
 def _minutes(value: float) -> str:
